@@ -1,0 +1,158 @@
+/*
+ * Small helpers: the "why" message channel, wiping secrets, SID text.
+ */
+
+#include "odj_private.h"
+
+#include <inttypes.h>
+#include <errno.h>
+#include <stdio.h>
+
+void odj_why(TALLOC_CTX *ctx, char **why, const char *fmt, ...)
+{
+	va_list ap;
+	char *msg = NULL;
+
+	if (why == NULL) {
+		return;
+	}
+	va_start(ap, fmt);
+	msg = talloc_vasprintf(ctx, fmt, ap);
+	va_end(ap);
+	TALLOC_FREE(*why);
+	*why = msg;
+}
+
+void odj_why_prefix(TALLOC_CTX *ctx, char **why, const char *fmt, ...)
+{
+	va_list ap;
+	char *prefix = NULL;
+	char *msg = NULL;
+
+	if (why == NULL || *why == NULL) {
+		return;
+	}
+	va_start(ap, fmt);
+	prefix = talloc_vasprintf(ctx, fmt, ap);
+	va_end(ap);
+	if (prefix == NULL) {
+		return;
+	}
+	msg = talloc_asprintf(ctx, "%s: %s", prefix, *why);
+	TALLOC_FREE(prefix);
+	if (msg == NULL) {
+		return;
+	}
+	TALLOC_FREE(*why);
+	*why = msg;
+}
+
+void odj_why_move(TALLOC_CTX *mem_ctx, char **why)
+{
+	if (why != NULL && *why != NULL) {
+		talloc_steal(mem_ctx, *why);
+	}
+}
+
+static int wipe_destructor(void *ptr)
+{
+	explicit_bzero(ptr, talloc_get_size(ptr));
+	return 0;
+}
+
+void odj_wipe_on_free(const void *ptr)
+{
+	if (ptr == NULL) {
+		return;
+	}
+	talloc_set_destructor(discard_const_p(void, ptr), wipe_destructor);
+}
+
+char *odj_secret_strdup(TALLOC_CTX *mem_ctx, const char *s)
+{
+	char *copy = talloc_strdup(mem_ctx, s);
+
+	odj_wipe_on_free(copy);
+	return copy;
+}
+
+char *odj_sid_string(TALLOC_CTX *mem_ctx, const struct ODJ_SID *sid)
+{
+	uint64_t ia = 0;
+	char *s = NULL;
+	int i;
+
+	if (sid == NULL) {
+		return talloc_strdup(mem_ctx, "(NULL SID)");
+	}
+	for (i = 0; i < 6; i++) {
+		ia = (ia << 8) | sid->IdentifierAuthority[i];
+	}
+	s = talloc_asprintf(mem_ctx, "S-%" PRIu8 "-%" PRIu64,
+			    sid->Revision, ia);
+	for (i = 0; s != NULL && i < sid->SubAuthorityCount; i++) {
+		s = talloc_asprintf_append_buffer(s, "-%" PRIu32,
+						  sid->SubAuthority[i]);
+	}
+	return s;
+}
+
+static bool parse_uint(const char **p, uint64_t max, uint64_t *v)
+{
+	char *end = NULL;
+	unsigned long long n;
+
+	if (**p < '0' || **p > '9') {
+		return false;
+	}
+	errno = 0;
+	n = strtoull(*p, &end, 10);
+	if (errno != 0 || n > max) {
+		return false;
+	}
+	*v = n;
+	*p = end;
+	return true;
+}
+
+bool odj_sid_parse(const char *str, struct ODJ_SID *sid, TALLOC_CTX *mem_ctx)
+{
+	const char *p = str;
+	uint32_t subs[15];
+	uint64_t v = 0;
+	uint8_t n = 0;
+	int i;
+
+	if (str == NULL || (p[0] != 'S' && p[0] != 's') || p[1] != '-') {
+		return false;
+	}
+	p += 2;
+	if (!parse_uint(&p, 255, &v) || *p != '-') {
+		return false;
+	}
+	sid->Revision = v;
+	p++;
+	if (!parse_uint(&p, 0xffffffffffffULL, &v)) {
+		return false;
+	}
+	for (i = 5; i >= 0; i--) {
+		sid->IdentifierAuthority[i] = v & 0xff;
+		v >>= 8;
+	}
+	while (*p == '-') {
+		p++;
+		if (n == 15 || !parse_uint(&p, UINT32_MAX, &v)) {
+			return false;
+		}
+		subs[n++] = v;
+	}
+	if (*p != '\0') {
+		return false;
+	}
+	sid->SubAuthorityCount = n;
+	sid->SubAuthority = talloc_memdup(mem_ctx, subs, n * sizeof(subs[0]));
+	if (n > 0 && sid->SubAuthority == NULL) {
+		return false;
+	}
+	return true;
+}

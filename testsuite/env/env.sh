@@ -1,0 +1,211 @@
+# Client-side environment for the throwaway ODJ.TEST domain.
+#
+#   . testsuite/env/env.sh PREFIX
+#
+# Writes (idempotently) krb5.conf, nss_wrapper and resolv_wrapper files under
+# PREFIX/env and exports what a client tool needs to reach the DC of PREFIX
+# without any change to /etc. Must be sourced; never exits the caller's shell.
+
+_odj_env_say() { printf 'env.sh: %s\n' "$*" >&2; }
+
+_odj_env_put() {
+	local dest=$1
+	cat >"$dest.tmp.$$" && mv -f "$dest.tmp.$$" "$dest"
+}
+
+_odj_env_dc_ip() {
+	local dir=$1 stored=
+	if [ -s "$dir/dc-ip" ]; then
+		read -r stored <"$dir/dc-ip"
+	fi
+	if [ -n "$stored" ]; then
+		if [ -n "${ODJ_DC_IP:-}" ] && [ "$ODJ_DC_IP" != "$stored" ]; then
+			_odj_env_say "note: prefix was created with DC IP $stored; ignoring ODJ_DC_IP=$ODJ_DC_IP"
+		fi
+		printf '%s\n' "$stored"
+		return 0
+	fi
+	stored=${ODJ_DC_IP:-127.0.0.10}
+	case $stored in
+	127.*.*.*) ;;
+	*)
+		_odj_env_say "error: ODJ_DC_IP=$stored is not in 127.0.0.0/8"
+		return 1
+		;;
+	esac
+	printf '%s\n' "$stored" | _odj_env_put "$dir/dc-ip"
+	printf '%s\n' "$stored"
+}
+
+# Trap 4: nss_wrapper rejects a hosts file with any comment line, so the files
+# are generated from clients.list ("IP NETBIOSNAME" lines) with no comments.
+_odj_env_write_files() {
+	local dir=$1 ip=$2 dns=odj.test realm=ODJ.TEST dc=dc1 cip cname lc srv
+	local me uid gid
+	local site=Default-First-Site-Name
+
+	touch "$dir/clients.list"
+
+	{
+		printf '127.0.0.1 localhost\n'
+		printf '%s %s.%s %s %s\n' "$ip" "$dc" "$dns" "$dc" "$dns"
+		while read -r cip cname; do
+			[ -n "$cname" ] || continue
+			lc=$(printf '%s' "$cname" | tr 'A-Z' 'a-z')
+			printf '%s %s.%s %s\n' "$cip" "$lc" "$dns" "$lc"
+		done <"$dir/clients.list"
+	} | _odj_env_put "$dir/hosts"
+
+	{
+		printf 'A %s.%s %s\n' "$dc" "$dns" "$ip"
+		printf 'A %s %s\n' "$dns" "$ip"
+		for srv in "_ldap._tcp.$dns 389" "_ldap._tcp.dc._msdcs.$dns 389" \
+			"_ldap._tcp.pdc._msdcs.$dns 389" "_ldap._tcp.gc._msdcs.$dns 3268" \
+			"_gc._tcp.$dns 3268" "_ldap._tcp.$site._sites.$dns 389" \
+			"_ldap._tcp.$site._sites.dc._msdcs.$dns 389" \
+			"_ldap._tcp.$site._sites.gc._msdcs.$dns 3268" \
+			"_gc._tcp.$site._sites.$dns 3268" \
+			"_kerberos._tcp.$dns 88" "_kerberos._udp.$dns 88" \
+			"_kerberos._tcp.dc._msdcs.$dns 88" \
+			"_kerberos._tcp.$site._sites.$dns 88" \
+			"_kerberos._tcp.$site._sites.dc._msdcs.$dns 88" \
+			"_kpasswd._tcp.$dns 464" "_kpasswd._udp.$dns 464"; do
+			set -- $srv
+			printf 'SRV %s %s.%s %s\n' "$1" "$dc" "$dns" "$2"
+		done
+		while read -r cip cname; do
+			[ -n "$cname" ] || continue
+			lc=$(printf '%s' "$cname" | tr 'A-Z' 'a-z')
+			printf 'A %s.%s %s\n' "$lc" "$dns" "$cip"
+		done <"$dir/clients.list"
+	} | _odj_env_put "$dir/dns-hosts"
+
+	printf 'nameserver %s\n' "$ip" | _odj_env_put "$dir/resolv.conf"
+
+	_odj_env_put "$dir/krb5.conf" <<-EOF
+	[libdefaults]
+	    default_realm = $realm
+	    dns_lookup_kdc = false
+	    dns_lookup_realm = false
+	    rdns = false
+	    dns_canonicalize_hostname = false
+	    forwardable = true
+
+	[realms]
+	    $realm = {
+	        kdc = $ip
+	        admin_server = $ip
+	        kpasswd_server = $ip
+	        default_domain = $dns
+	    }
+
+	[domain_realm]
+	    .$dns = $realm
+	    $dns = $realm
+	EOF
+
+	uid=$(id -u)
+	gid=$(id -g)
+	{
+		printf 'root:x:0:0:root:/root:/bin/sh\n'
+		printf 'nobody:x:65534:65534:nobody:/nonexistent:/bin/false\n'
+		if [ "$uid" != 0 ]; then
+			me=$(id -un)
+			printf '%s:x:%s:%s:%s:%s:/bin/sh\n' "$me" "$uid" "$gid" "$me" "${HOME:-/}"
+		fi
+	} | _odj_env_put "$dir/passwd"
+	{
+		printf 'root:x:0:\n'
+		printf 'users:x:100:\n'
+		printf 'nogroup:x:65534:nobody\n'
+		if [ "$gid" != 0 ] && [ "$gid" != 100 ] && [ "$gid" != 65534 ]; then
+			printf '%s:x:%s:\n' "$(id -gn)" "$gid"
+		fi
+	} | _odj_env_put "$dir/group"
+}
+
+_odj_env_preload() {
+	local lib d out=${LD_PRELOAD:-}
+	for lib in libnss_wrapper.so libresolv_wrapper.so; do
+		local path=
+		for d in /usr/lib/x86_64-linux-gnu /usr/lib/*-linux-gnu /usr/lib64 /usr/lib; do
+			if [ -e "$d/$lib" ]; then
+				path=$d/$lib
+				break
+			fi
+		done
+		if [ -z "$path" ]; then
+			_odj_env_say "error: $lib not found (packages libnss-wrapper, libresolv-wrapper)"
+			return 1
+		fi
+		case " ${out//:/ } " in *" $path "*) continue ;; esac
+		out=${out:+$out:}$path
+	done
+	printf '%s\n' "$out"
+}
+
+_odj_env_main() {
+	local prefix=${1:-${ODJ_DC_PREFIX:-}} dir ip preload
+	if [ -z "$prefix" ]; then
+		_odj_env_say "usage: . env.sh PREFIX"
+		return 2
+	fi
+	mkdir -p -- "$prefix/env" || return 1
+	prefix=$(cd -- "$prefix" && pwd -P) || return 1
+	dir=$prefix/env
+	ip=$(_odj_env_dc_ip "$dir") || return 1
+	if [ -n "${_ODJ_ENV_LOCK_HELD:-}" ]; then
+		_odj_env_write_files "$dir" "$ip" || return 1
+	else
+		(
+			exec 9>>"$dir/.lock"
+			flock 9
+			_odj_env_write_files "$dir" "$ip"
+		) || return 1
+	fi
+	preload=$(_odj_env_preload) || return 1
+
+	export ODJ_DC_PREFIX=$prefix
+	export ODJ_DC_NAME=dc1.odj.test
+	export ODJ_DC_NETBIOS=DC1
+	export ODJ_DC_IP=$ip
+	export ODJ_REALM=ODJ.TEST
+	export ODJ_DNS_DOMAIN=odj.test
+	export ODJ_DOMAIN=ODJ
+	export ODJ_ADMIN_USER=Administrator
+	export ODJ_ADMIN_PASS=Odj-Admin-Pass1
+	export ODJ_DC_SMBCONF=$prefix/dc/etc/smb.conf
+	export ODJ_ADMIN_SMBCONF=$prefix/admin/etc/smb.conf
+
+	export KRB5_CONFIG=$dir/krb5.conf
+	# Trap 9: keep tickets and keytabs out of /tmp and /etc.
+	export KRB5CCNAME=FILE:$dir/krb5cc
+	export KRB5_KTNAME=FILE:$dir/krb5.keytab
+	export KRB5_CLIENT_KTNAME=FILE:$dir/krb5.client.keytab
+	export NSS_WRAPPER_HOSTS=$dir/hosts
+	# Trap 6: libwbclient honours SELFTEST_WINBINDD_SOCKET_DIR only while
+	# nss_wrapper is active, i.e. with both PASSWD and GROUP set. The default
+	# points nowhere so that no tool reaches a system or DC winbindd by chance;
+	# client.sh run CLIENTPREFIX ... points it at that client's winbindd.
+	export NSS_WRAPPER_PASSWD=$dir/passwd
+	export NSS_WRAPPER_GROUP=$dir/group
+	export SELFTEST_WINBINDD_SOCKET_DIR=$dir/no-winbindd
+	export RESOLV_WRAPPER_HOSTS=$dir/dns-hosts
+	# samba_dnsupdate and other python tools read RESOLV_CONF, not the wrappers.
+	export RESOLV_CONF=$dir/resolv.conf
+	# Trap 5: ldb's RTLD_DEEPBIND would bypass the preloaded wrappers.
+	export LDB_MODULES_DISABLE_DEEPBIND=1
+	export LD_PRELOAD=$preload
+	return 0
+}
+
+if ! (return 0 2>/dev/null); then
+	_odj_env_say "must be sourced: . ${BASH_SOURCE[0]:-env.sh} PREFIX"
+	exit 2
+fi
+
+_odj_env_main "$@"
+_odj_env_rc=$?
+unset -f _odj_env_say _odj_env_put _odj_env_dc_ip _odj_env_write_files \
+	_odj_env_preload _odj_env_main
+return $_odj_env_rc
