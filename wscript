@@ -31,6 +31,7 @@ PUBLIC_PACKAGES = [
     ('popt', 'POPT'),
     ('mit-krb5', 'KRB5'),
     ('gnutls', 'GNUTLS'),
+    ('jansson', 'JANSSON'),
 ]
 
 WARNINGS = ['-Wall', '-Wextra', '-Wno-unused-parameter',
@@ -138,7 +139,7 @@ def build(bld):
 
     lib_use = ('odj-ndr NDR NDR_STANDARD NDR_NBT TALLOC TEVENT TDB LDB '
                'SAMBA_UTIL SAMBA_ERRORS DCERPC SAMBA_CREDENTIALS '
-               'SAMBA_HOSTCONFIG SMBCLIENT KRB5 GNUTLS')
+               'SAMBA_HOSTCONFIG SMBCLIENT KRB5 GNUTLS JANSSON')
     bld.stlib(source=bld.path.ant_glob('source/lib/*.c'),
               target='samba-odj',
               includes=gen_inc,

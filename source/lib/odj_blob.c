@@ -520,8 +520,6 @@ static NTSTATUS encode_package(TALLOC_CTX *mem_ctx,
 		if (!NT_STATUS_IS_OK(status)) {
 			return status;
 		}
-		/* Windows: the size of the collection in clear */
-		p.cbDecryptedPartCollection = wrapped.length;
 	}
 	p.WrappedPartCollection = to_op_blob(wrapped);
 	return push_stream(mem_ctx, &p,

@@ -1,0 +1,199 @@
+/*
+ * Subcommand arguments, in Samba's and in djoin.exe's spelling.
+ *
+ *   odj provision domain=odj.test machine_name=ws1 reuse savefile=F
+ *   odj provision /DOMAIN odj.test /MACHINE ws1 /REUSE /SAVEFILE F
+ */
+
+#include "odj_cli.h"
+
+#include <string.h>
+#include <strings.h>
+
+struct odj_arg_value {
+	const char *name;
+	const char *value;		/* "" for a flag */
+};
+
+struct odj_args {
+	struct odj_arg_value *values;
+	size_t num_values;
+	const char **positional;
+	int num_positional;
+};
+
+static const struct odj_arg_spec *spec_by_name(
+	const struct odj_arg_spec *specs, const char *name, size_t len)
+{
+	for (; specs->name != NULL; specs++) {
+		if (strlen(specs->name) == len &&
+		    strncasecmp(specs->name, name, len) == 0) {
+			return specs;
+		}
+	}
+	return NULL;
+}
+
+static const struct odj_arg_spec *spec_by_djoin(
+	const struct odj_arg_spec *specs, const char *name)
+{
+	for (; specs->name != NULL; specs++) {
+		if (specs->djoin != NULL &&
+		    strcasecmp(specs->djoin, name) == 0) {
+			return specs;
+		}
+	}
+	return NULL;
+}
+
+static bool add_value(struct odj_args *args, const struct odj_arg_spec *s,
+		      const char *value)
+{
+	size_t i;
+
+	for (i = 0; i < args->num_values; i++) {
+		if (strcmp(args->values[i].name, s->name) == 0) {
+			fprintf(stderr, "argument '%s' given twice\n",
+				s->name);
+			return false;
+		}
+	}
+	args->values = talloc_realloc(args, args->values,
+				      struct odj_arg_value,
+				      args->num_values + 1);
+	if (args->values == NULL) {
+		return false;
+	}
+	args->values[args->num_values++] = (struct odj_arg_value) {
+		.name = s->name,
+		.value = value,
+	};
+	return true;
+}
+
+/* "/KEY value" or "/FLAG"; returns how many argv entries it used */
+static int parse_djoin(struct odj_args *args,
+		       const struct odj_arg_spec *specs,
+		       int argc, const char **argv)
+{
+	const struct odj_arg_spec *s = spec_by_djoin(specs, argv[0] + 1);
+
+	if (s == NULL) {
+		fprintf(stderr, "unknown switch '%s'\n", argv[0]);
+		return -1;
+	}
+	if (s->is_flag) {
+		return add_value(args, s, "") ? 1 : -1;
+	}
+	if (argc < 2) {
+		fprintf(stderr, "switch '%s' needs a value\n", argv[0]);
+		return -1;
+	}
+	return add_value(args, s, argv[1]) ? 2 : -1;
+}
+
+static bool parse_net(struct odj_args *args,
+		      const struct odj_arg_spec *specs,
+		      const char *arg,
+		      int max_positional)
+{
+	const char *eq = strchr(arg, '=');
+	const struct odj_arg_spec *s = NULL;
+
+	s = spec_by_name(specs, arg, eq != NULL ? (size_t)(eq - arg)
+						: strlen(arg));
+	if (s == NULL && eq != NULL) {
+		fprintf(stderr, "unknown argument '%.*s'\n",
+			(int)(eq - arg), arg);
+		return false;
+	}
+	if (s == NULL || (eq == NULL && !s->is_flag)) {
+		if (s != NULL) {
+			fprintf(stderr, "argument '%s' needs a value "
+				"(%s=...)\n", arg, s->name);
+			return false;
+		}
+		if (args->num_positional >= max_positional) {
+			fprintf(stderr, "unexpected argument '%s'\n", arg);
+			return false;
+		}
+		args->positional[args->num_positional++] = arg;
+		return true;
+	}
+	if (s->is_flag && eq != NULL) {
+		fprintf(stderr, "'%s' is a flag and takes no value\n",
+			s->name);
+		return false;
+	}
+	if (!s->is_flag && eq[1] == '\0') {
+		fprintf(stderr, "argument '%s' has an empty value\n", s->name);
+		return false;
+	}
+	return add_value(args, s, s->is_flag ? "" : eq + 1);
+}
+
+struct odj_args *odj_args_parse(TALLOC_CTX *mem_ctx,
+				const struct odj_arg_spec *specs,
+				int argc,
+				const char **argv,
+				int max_positional)
+{
+	struct odj_args *args = talloc_zero(mem_ctx, struct odj_args);
+	int i = 0;
+
+	if (args == NULL) {
+		return NULL;
+	}
+	args->positional = talloc_zero_array(args, const char *,
+					     max_positional + 1);
+	if (args->positional == NULL) {
+		TALLOC_FREE(args);
+		return NULL;
+	}
+	while (i < argc) {
+		/* "-" is standard input, "/x" a switch only if it's known */
+		if (argv[i][0] == '/' && argv[i][1] != '\0' &&
+		    strchr(argv[i] + 1, '/') == NULL) {
+			int used = parse_djoin(args, specs, argc - i,
+					       argv + i);
+
+			if (used < 0) {
+				TALLOC_FREE(args);
+				return NULL;
+			}
+			i += used;
+			continue;
+		}
+		if (!parse_net(args, specs, argv[i], max_positional)) {
+			TALLOC_FREE(args);
+			return NULL;
+		}
+		i++;
+	}
+	return args;
+}
+
+const char *odj_args_get(const struct odj_args *args, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < args->num_values; i++) {
+		if (strcmp(args->values[i].name, name) == 0) {
+			return args->values[i].value;
+		}
+	}
+	return NULL;
+}
+
+bool odj_args_flag(const struct odj_args *args, const char *name)
+{
+	return odj_args_get(args, name) != NULL;
+}
+
+const char *odj_args_positional(const struct odj_args *args, int i)
+{
+	if (i < 0 || i >= args->num_positional) {
+		return NULL;
+	}
+	return args->positional[i];
+}

@@ -1,0 +1,99 @@
+/*
+ * odj command line: shared declarations.  The CLI parses arguments and
+ * maps results to exit codes; all real work is in the library.
+ */
+
+#ifndef _ODJ_CLI_H_
+#define _ODJ_CLI_H_
+
+#include <stdbool.h>
+#include <stdio.h>
+#include <talloc.h>
+#include "odj.h"
+
+/* Exit codes: categories, like adcli's; see EXIT STATUS in odj(8). */
+enum odj_exit {
+	ODJ_EXIT_OK = 0,
+	ODJ_EXIT_INTERNAL = 1,
+	ODJ_EXIT_USAGE = 2,
+	ODJ_EXIT_INPUT = 3,		/* a blob or input file is bad */
+	ODJ_EXIT_LOCAL = 4,		/* local files, config, disk */
+	ODJ_EXIT_CREDENTIALS = 5,	/* authentication or rights */
+	ODJ_EXIT_DIRECTORY = 6,		/* the DC said no or is unreachable */
+};
+
+/*
+ * Options shared by every subcommand (Samba's common popt spellings).
+ * Flags are int: popt stores POPT_ARG_NONE as int.
+ */
+struct odj_cli {
+	TALLOC_CTX *mem_ctx;
+	int debuglevel;
+	const char *configfile;
+	const char *user;
+	const char *password;
+	int no_pass;
+	int kerberos;
+	const char *use_kerberos;
+	const char *krb5_ccache;
+	const char *realm;
+	const char *workgroup;
+	const char *server;
+	int stdin_input;
+	int json;
+	int show_secrets;
+	int force;
+	int update_config;
+	const char **options;		/* --option name=value */
+	size_t num_options;
+	const char *prog;
+	const char *subcommand;
+	const char **argv;		/* the subcommand's own arguments */
+	int argc;
+};
+
+/*
+ * Subcommand arguments in both spellings: Samba's "key=value" / "flag"
+ * and djoin.exe's "/KEY value" / "/FLAG" (case-insensitive).
+ */
+struct odj_arg_spec {
+	const char *name;		/* net offlinejoin spelling */
+	const char *djoin;		/* djoin.exe spelling, or NULL */
+	bool is_flag;
+	const char *help;
+};
+
+struct odj_args;
+
+/*
+ * Parse @p argv against @p specs.  A bare word that matches no spec is
+ * a positional argument (e.g. dump's FILE).  Prints a message and returns
+ * NULL on a bad argument.
+ */
+struct odj_args *odj_args_parse(TALLOC_CTX *mem_ctx,
+				const struct odj_arg_spec *specs,
+				int argc,
+				const char **argv,
+				int max_positional);
+
+const char *odj_args_get(const struct odj_args *args, const char *name);
+bool odj_args_flag(const struct odj_args *args, const char *name);
+const char *odj_args_positional(const struct odj_args *args, int i);
+
+/* Print "odj SUBCOMMAND: message" to stderr. */
+void odj_cli_error(const struct odj_cli *cli, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/*
+ * Report a library failure: the message (or the status' friendly text)
+ * on stderr, and the exit code for its category.
+ */
+int odj_cli_fail(const struct odj_cli *cli, NTSTATUS status,
+		 const char *why);
+
+/* Exit category of a library status. */
+enum odj_exit odj_cli_exit_code(NTSTATUS status);
+
+int odj_cmd_dump(struct odj_cli *cli);
+
+#endif /* _ODJ_CLI_H_ */

@@ -1,0 +1,673 @@
+/*
+ * Rendering provisioning data for people (text) and scripts (JSON).
+ *
+ * Both come from one JSON tree, so they cannot drift apart: the text form
+ * walks the tree and prints "key: value" lines, indenting for objects.
+ */
+
+#include "odj_private.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <charset.h>
+#include <jansson.h>
+
+#define REDACTED "<redacted>"
+
+struct flag_name {
+	uint32_t bit;
+	const char *name;
+};
+
+/* dsgetdc.h DOMAIN_CONTROLLER_INFO Flags */
+static const struct flag_name dc_flags[] = {
+	{ 0x00000001, "DS_PDC_FLAG" },
+	{ 0x00000004, "DS_GC_FLAG" },
+	{ 0x00000008, "DS_LDAP_FLAG" },
+	{ 0x00000010, "DS_DS_FLAG" },
+	{ 0x00000020, "DS_KDC_FLAG" },
+	{ 0x00000040, "DS_TIMESERV_FLAG" },
+	{ 0x00000080, "DS_CLOSEST_FLAG" },
+	{ 0x00000100, "DS_WRITABLE_FLAG" },
+	{ 0x00000200, "DS_GOOD_TIMESERV_FLAG" },
+	{ 0x00000400, "DS_NDNC_FLAG" },
+	{ 0x00000800, "DS_SELECT_SECRET_DOMAIN_6_FLAG" },
+	{ 0x00001000, "DS_FULL_SECRET_DOMAIN_6_FLAG" },
+	{ 0x00002000, "DS_WS_FLAG" },
+	{ 0x00004000, "DS_DS_8_FLAG" },
+	{ 0x00008000, "DS_DS_9_FLAG" },
+	{ 0x00010000, "DS_DS_10_FLAG" },
+	{ 0x00020000, "DS_KEY_LIST_FLAG" },
+	{ 0x20000000, "DS_DNS_CONTROLLER_FLAG" },
+	{ 0x40000000, "DS_DNS_DOMAIN_FLAG" },
+	{ 0x80000000, "DS_DNS_FOREST_FLAG" },
+};
+
+static const struct flag_name part_flags[] = {
+	{ OPSPI_PACKAGE_PART_ESSENTIAL, "ESSENTIAL" },
+};
+
+static const struct flag_name jp2_flags[] = {
+	{ OP_JP2_FLAG_PERSISTENTSITE, "OP_JP2_FLAG_PERSISTENTSITE" },
+};
+
+struct dump_state {
+	TALLOC_CTX *mem_ctx;
+	bool show_secrets;
+};
+
+static json_t *jstr(const char *s)
+{
+	return s != NULL ? json_string(s) : json_null();
+}
+
+static void set(json_t *obj, const char *key, json_t *value)
+{
+	json_object_set_new(obj, key, value != NULL ? value : json_null());
+}
+
+static json_t *jhex32(uint32_t v)
+{
+	char buf[16];
+
+	snprintf(buf, sizeof(buf), "0x%08" PRIx32, v);
+	return json_string(buf);
+}
+
+static json_t *jguid(const struct GUID *g)
+{
+	struct GUID_txt_buf buf;
+
+	return json_string(GUID_buf_string(g, &buf));
+}
+
+static json_t *jflag_names(uint32_t v, const struct flag_name *names,
+			   size_t n)
+{
+	json_t *a = json_array();
+	uint32_t known = 0;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (v & names[i].bit) {
+			json_array_append_new(a, json_string(names[i].name));
+			known |= names[i].bit;
+		}
+	}
+	if ((v & ~known) != 0) {
+		json_array_append_new(a, jhex32(v & ~known));
+	}
+	return a;
+}
+
+static void set_flags(json_t *obj, const char *key, uint32_t v,
+		      const struct flag_name *names, size_t n)
+{
+	char *names_key = talloc_asprintf(NULL, "%s_names", key);
+
+	set(obj, key, jhex32(v));
+	set(obj, names_key, jflag_names(v, names, n));
+	TALLOC_FREE(names_key);
+}
+
+static json_t *jhex(const uint8_t *p, size_t len)
+{
+	char *s = NULL;
+	json_t *j = NULL;
+	size_t i;
+
+	s = talloc_array(NULL, char, len * 2 + 1);
+	if (s == NULL) {
+		return NULL;
+	}
+	for (i = 0; i < len; i++) {
+		snprintf(s + 2 * i, 3, "%02x", p[i]);
+	}
+	s[len * 2] = '\0';
+	j = json_string(s);
+	TALLOC_FREE(s);
+	return j;
+}
+
+static json_t *jsecret_hex(struct dump_state *st, const uint8_t *p,
+			   size_t len)
+{
+	if (!st->show_secrets) {
+		return json_string(REDACTED);
+	}
+	return jhex(p, len);
+}
+
+static json_t *jsid(const struct ODJ_SID *sid)
+{
+	char *s = NULL;
+	json_t *j = NULL;
+
+	if (sid == NULL) {
+		return json_null();
+	}
+	s = odj_sid_string(NULL, sid);
+	j = jstr(s);
+	TALLOC_FREE(s);
+	return j;
+}
+
+static json_t *dump_dns_domain_info(const struct ODJ_POLICY_DNS_DOMAIN_INFO *d)
+{
+	json_t *o = json_object();
+
+	set(o, "netbios_domain", jstr(d->Name.Buffer));
+	set(o, "dns_domain", jstr(d->DnsDomainName.Buffer));
+	set(o, "dns_forest", jstr(d->DnsForestName.Buffer));
+	set(o, "domain_guid", jguid(&d->DomainGuid));
+	set(o, "domain_sid", jsid(d->Sid));
+	return o;
+}
+
+static json_t *dump_dc_info(const struct DOMAIN_CONTROLLER_INFO *dc)
+{
+	json_t *o = json_object();
+	const char *type = "unknown";
+
+	if (dc->DomainControllerAddressType == DS_INET_ADDRESS) {
+		type = "DS_INET_ADDRESS";
+	} else if (dc->DomainControllerAddressType == DS_NETBIOS_ADDRESS) {
+		type = "DS_NETBIOS_ADDRESS";
+	}
+	set(o, "dc_name", jstr(dc->DomainControllerName));
+	set(o, "dc_address", jstr(dc->DomainControllerAddress));
+	set(o, "dc_address_type", json_integer(
+		    dc->DomainControllerAddressType));
+	set(o, "dc_address_type_name", json_string(type));
+	set(o, "domain_guid", jguid(&dc->DomainGuid));
+	set(o, "domain_name", jstr(dc->DomainName));
+	set(o, "dns_forest", jstr(dc->DnsForestName));
+	set_flags(o, "flags", dc->Flags, dc_flags, ARRAY_SIZE(dc_flags));
+	set(o, "dc_site", jstr(dc->DcSiteName));
+	set(o, "client_site", jstr(dc->ClientSiteName));
+	return o;
+}
+
+static json_t *dump_win7(struct dump_state *st, const struct ODJ_WIN7BLOB *w)
+{
+	json_t *o = json_object();
+	const char *pw = w->lpMachinePassword;
+
+	set(o, "domain", jstr(w->lpDomain));
+	set(o, "machine_name", jstr(w->lpMachineName));
+	if (pw != NULL && !st->show_secrets) {
+		pw = REDACTED;
+	}
+	set(o, "machine_password", jstr(pw));
+	set(o, "dns_domain_info", dump_dns_domain_info(&w->DnsDomainInfo));
+	set(o, "dc_info", dump_dc_info(&w->DcInfo));
+	set(o, "options", jhex32(w->Options));
+	return o;
+}
+
+static json_t *dump_jp2(const struct OP_JOINPROV2_PART *p)
+{
+	json_t *o = json_object();
+
+	set_flags(o, "flags", p->dwFlags, jp2_flags, ARRAY_SIZE(jp2_flags));
+	set(o, "netbios_name", jstr(p->lpNetbiosName));
+	set(o, "site_name", jstr(p->lpSiteName));
+	set(o, "primary_dns_domain", jstr(p->lpPrimaryDNSDomain));
+	set(o, "reserved", json_integer(p->dwReserved));
+	set(o, "reserved_string", jstr(p->lpReserved));
+	return o;
+}
+
+static json_t *dump_jp3(const struct OP_JOINPROV3_PART *p)
+{
+	json_t *o = json_object();
+
+	set(o, "rid", json_integer(p->Rid));
+	set(o, "machine_sid", jstr(p->lpSid));
+	return o;
+}
+
+static json_t *dump_jp4(const struct OP_JOINPROV4_PART *p)
+{
+	json_t *o = json_object();
+
+	set(o, "rid", json_integer(p->Rid));
+	set(o, "machine_sid", jstr(p->lpSid));
+	set(o, "object_guid", jguid(&p->ObjectGuid));
+	return o;
+}
+
+static json_t *dump_cert(struct dump_state *st, const struct OP_CERT_PART *c)
+{
+	json_t *o = json_object();
+	json_t *pfx = json_array();
+	json_t *sst = json_array();
+	uint32_t i;
+
+	for (i = 0; i < c->cPfxStores; i++) {
+		const struct OP_CERT_PFX_STORE *s = &c->pPfxStores[i];
+		json_t *e = json_object();
+
+		set(e, "template_name", jstr(s->pTemplateName));
+		set(e, "private_key_export_policy",
+		    jhex32(s->ulPrivateKeyExportPolicy));
+		set(e, "policy_server_url", jstr(s->pPolicyServerUrl));
+		set(e, "policy_server_url_flags",
+		    jhex32(s->ulPolicyServerUrlFlags));
+		set(e, "policy_server_id", jstr(s->pPolicyServerId));
+		set(e, "pfx_size", json_integer(s->cbPfx));
+		set(e, "pfx", jsecret_hex(st, s->pPfx, s->cbPfx));
+		json_array_append_new(pfx, e);
+	}
+	for (i = 0; i < c->cSstStores; i++) {
+		const struct OP_CERT_SST_STORE *s = &c->pSstStores[i];
+		json_t *e = json_object();
+
+		set(e, "store_location", json_integer(s->StoreLocation));
+		set(e, "store_name", jstr(s->pStoreName));
+		set(e, "sst_size", json_integer(s->cbSst));
+		set(e, "sst", jhex(s->pSst, s->cbSst));
+		json_array_append_new(sst, e);
+	}
+	set(o, "pfx_stores", pfx);
+	set(o, "sst_stores", sst);
+	set(o, "extension_size", json_integer(c->Extension.cbBlob));
+	return o;
+}
+
+static const char *reg_type_name(enum winreg_Type t)
+{
+	switch (t) {
+	case REG_NONE: return "REG_NONE";
+	case REG_SZ: return "REG_SZ";
+	case REG_EXPAND_SZ: return "REG_EXPAND_SZ";
+	case REG_BINARY: return "REG_BINARY";
+	case REG_DWORD: return "REG_DWORD";
+	case REG_DWORD_BIG_ENDIAN: return "REG_DWORD_BIG_ENDIAN";
+	case REG_LINK: return "REG_LINK";
+	case REG_MULTI_SZ: return "REG_MULTI_SZ";
+	case REG_RESOURCE_LIST: return "REG_RESOURCE_LIST";
+	case REG_FULL_RESOURCE_DESCRIPTOR:
+		return "REG_FULL_RESOURCE_DESCRIPTOR";
+	case REG_RESOURCE_REQUIREMENTS_LIST:
+		return "REG_RESOURCE_REQUIREMENTS_LIST";
+	case REG_QWORD: return "REG_QWORD";
+	}
+	return "unknown";
+}
+
+/* A UTF-16LE string value without its terminating NUL(s). */
+static json_t *jutf16(const uint8_t *p, size_t len)
+{
+	char *s = NULL;
+	size_t n = 0;
+	json_t *j = NULL;
+
+	while (len >= 2 && p[len - 2] == 0 && p[len - 1] == 0) {
+		len -= 2;
+	}
+	if (len == 0) {
+		return json_string("");
+	}
+	if (!convert_string_talloc(NULL, CH_UTF16LE, CH_UTF8, p, len, &s,
+				   &n)) {
+		return NULL;
+	}
+	j = json_stringn(s, n);
+	TALLOC_FREE(s);
+	return j;
+}
+
+static json_t *jmulti_sz(const uint8_t *p, size_t len)
+{
+	json_t *a = json_array();
+	size_t start = 0, i;
+
+	for (i = 0; i + 1 < len; i += 2) {
+		if (p[i] != 0 || p[i + 1] != 0) {
+			continue;
+		}
+		if (i == start) {
+			break;		/* the empty string ends the list */
+		}
+		json_array_append_new(a, jutf16(p + start, i - start));
+		start = i + 2;
+	}
+	return a;
+}
+
+static uint64_t le_uint(const uint8_t *p, size_t n)
+{
+	uint64_t v = 0;
+
+	while (n-- > 0) {
+		v = (v << 8) | p[n];
+	}
+	return v;
+}
+
+static uint32_t be_uint32(const uint8_t *p)
+{
+	return ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) |
+	       ((uint32_t)p[2] << 8) | p[3];
+}
+
+/* The value decoded by its type; NULL where the bytes don't fit it. */
+static json_t *jreg_value(enum winreg_Type t, const uint8_t *p, size_t len)
+{
+	switch (t) {
+	case REG_SZ:
+	case REG_EXPAND_SZ:
+	case REG_LINK:
+		return len % 2 == 0 ? jutf16(p, len) : NULL;
+	case REG_MULTI_SZ:
+		return len % 2 == 0 ? jmulti_sz(p, len) : NULL;
+	case REG_DWORD:
+		return len == 4 ? json_integer(le_uint(p, 4)) : NULL;
+	case REG_DWORD_BIG_ENDIAN:
+		return len == 4 ? json_integer(be_uint32(p)) : NULL;
+	case REG_QWORD:
+		if (len != 8) {
+			return NULL;
+		}
+		/* JSON integers are signed: a QWORD above 2^63 shows as hex */
+		if (le_uint(p, 8) > INT64_MAX) {
+			return jhex(p, len);
+		}
+		return json_integer((json_int_t)le_uint(p, 8));
+	default:
+		return jhex(p, len);
+	}
+}
+
+static json_t *dump_policy(const struct OP_POLICY_PART *pp)
+{
+	json_t *lists = json_array();
+	json_t *o = json_object();
+	uint32_t i, j;
+
+	for (i = 0; i < pp->cElementLists; i++) {
+		const struct OP_POLICY_ELEMENT_LIST *l = &pp->pElementLists[i];
+		json_t *lo = json_object();
+		json_t *els = json_array();
+
+		set(lo, "source", jstr(l->pSource));
+		set(lo, "root_key_id", jhex32(l->ulRootKeyId));
+		for (j = 0; j < l->cElements; j++) {
+			const struct OP_POLICY_ELEMENT *e = &l->pElements[j];
+			json_t *eo = json_object();
+
+			set(eo, "key", jstr(e->pKeyPath));
+			set(eo, "value_name", jstr(e->pValueName));
+			set(eo, "type", json_string(
+				    reg_type_name(e->ulValueType)));
+			set(eo, "size", json_integer(e->cbValueData));
+			set(eo, "value", jreg_value(e->ulValueType,
+						    e->pValueData,
+						    e->cbValueData));
+			set(eo, "data", jhex(e->pValueData, e->cbValueData));
+			json_array_append_new(els, eo);
+		}
+		set(lo, "elements", els);
+		json_array_append_new(lists, lo);
+	}
+	set(o, "element_lists", lists);
+	set(o, "extension_size", json_integer(pp->Extension.cbBlob));
+	return o;
+}
+
+static json_t *dump_part(struct dump_state *st, const struct odj_part *p)
+{
+	json_t *o = json_object();
+	json_t *body = NULL;
+
+	set(o, "type", json_string(odj_part_kind_name(p->kind)));
+	set(o, "type_guid", jguid(&p->type));
+	set_flags(o, "flags", p->flags, part_flags, ARRAY_SIZE(part_flags));
+	switch (p->kind) {
+	case ODJ_PART_JOIN_PROVIDER:
+		body = dump_win7(st, p->u.win7);
+		break;
+	case ODJ_PART_JOIN_PROVIDER2:
+		body = dump_jp2(p->u.jp2);
+		break;
+	case ODJ_PART_JOIN_PROVIDER3:
+		body = dump_jp3(p->u.jp3);
+		break;
+	case ODJ_PART_JOIN_PROVIDER4:
+		body = dump_jp4(p->u.jp4);
+		break;
+	case ODJ_PART_CERT:
+		body = dump_cert(st, p->u.cert);
+		break;
+	case ODJ_PART_POLICY:
+		body = dump_policy(p->u.policy);
+		break;
+	case ODJ_PART_UNKNOWN:
+		body = json_object();
+		set(body, "size", json_integer(p->raw.length));
+		/* we cannot know whether an unknown part holds secrets */
+		set(body, "data", jsecret_hex(st, p->raw.data, p->raw.length));
+		break;
+	}
+	set(o, "content", body);
+	set(o, "extension_size", json_integer(p->extension.length));
+	return o;
+}
+
+static json_t *dump_package(struct dump_state *st,
+			    const struct odj_package *pkg)
+{
+	json_t *o = json_object();
+	json_t *parts = json_array();
+	uint32_t i;
+
+	set(o, "encryption_type", jguid(&pkg->encryption_type));
+	set(o, "encrypted", json_boolean(!GUID_all_zero(
+					      &pkg->encryption_type)));
+	set(o, "decrypted_size", json_integer(pkg->decrypted_size));
+	for (i = 0; i < pkg->num_parts; i++) {
+		json_array_append_new(parts, dump_part(st, &pkg->parts[i]));
+	}
+	set(o, "parts", parts);
+	set(o, "extension_size", json_integer(pkg->extension.length));
+	return o;
+}
+
+static json_t *dump_tree(struct dump_state *st,
+			 const struct odj_provision_data *pd)
+{
+	json_t *root = json_object();
+	json_t *blobs = json_array();
+	uint32_t i;
+
+	set(root, "version", json_integer(pd->version));
+	for (i = 0; i < pd->num_blobs; i++) {
+		const struct odj_blob *b = &pd->blobs[i];
+		json_t *bo = json_object();
+
+		set(bo, "format", json_integer(b->format));
+		if (b->win7 != NULL) {
+			set(bo, "format_name", json_string("ODJ_WIN7_FORMAT"));
+			set(bo, "win7blob", dump_win7(st, b->win7));
+		} else if (b->package != NULL) {
+			set(bo, "format_name", json_string("ODJ_WIN8_FORMAT"));
+			set(bo, "op_package", dump_package(st, b->package));
+		} else {
+			set(bo, "format_name", json_string("unknown"));
+			set(bo, "size", json_integer(b->raw.length));
+			set(bo, "data", jsecret_hex(st, b->raw.data,
+						    b->raw.length));
+		}
+		json_array_append_new(blobs, bo);
+	}
+	set(root, "blobs", blobs);
+	return root;
+}
+
+/*
+ * Text form: "key: value" with keys made readable; arrays of objects get
+ * numbered headings ("part 1:"), arrays of strings one comma list.
+ */
+static char *text_key(TALLOC_CTX *ctx, const char *key)
+{
+	char *s = talloc_strdup(ctx, key);
+	char *p = NULL;
+
+	for (p = s; p != NULL && *p != '\0'; p++) {
+		if (*p == '_') {
+			*p = ' ';
+		}
+	}
+	return s;
+}
+
+static void text_value(char **out, json_t *v)
+{
+	char *s = NULL;
+
+	switch (json_typeof(v)) {
+	case JSON_STRING:
+		talloc_asprintf_addbuf(out, "%s", json_string_value(v));
+		return;
+	case JSON_NULL:
+		talloc_asprintf_addbuf(out, "(none)");
+		return;
+	default:
+		s = json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT);
+		talloc_asprintf_addbuf(out, "%s", s != NULL ? s : "?");
+		free(s);
+		return;
+	}
+}
+
+static bool all_strings(json_t *a)
+{
+	size_t i;
+	json_t *v = NULL;
+
+	json_array_foreach(a, i, v) {
+		if (!json_is_string(v)) {
+			return false;
+		}
+	}
+	return true;
+}
+
+static const char *singular(const char *key)
+{
+	if (strcmp(key, "blobs") == 0) {
+		return "blob";
+	}
+	if (strcmp(key, "parts") == 0) {
+		return "part";
+	}
+	if (strcmp(key, "elements") == 0) {
+		return "element";
+	}
+	if (strcmp(key, "element_lists") == 0) {
+		return "element list";
+	}
+	if (strcmp(key, "pfx_stores") == 0) {
+		return "pfx store";
+	}
+	if (strcmp(key, "sst_stores") == 0) {
+		return "sst store";
+	}
+	return key;
+}
+
+static void text_object(char **out, json_t *obj, int depth);
+
+static void text_member(char **out, const char *key, json_t *v, int depth)
+{
+	char *label = text_key(*out, key);
+	size_t i;
+	json_t *e = NULL;
+
+	if (json_is_object(v)) {
+		talloc_asprintf_addbuf(out, "%*s%s:\n", depth * 2, "", label);
+		text_object(out, v, depth + 1);
+	} else if (json_is_array(v) && !all_strings(v)) {
+		if (json_array_size(v) == 0) {
+			talloc_asprintf_addbuf(out, "%*s%s: (none)\n",
+					       depth * 2, "", label);
+		}
+		json_array_foreach(v, i, e) {
+			talloc_asprintf_addbuf(out, "%*s%s %zu:", depth * 2,
+					       "", singular(key), i + 1);
+			if (json_is_object(e)) {
+				talloc_asprintf_addbuf(out, "\n");
+				text_object(out, e, depth + 1);
+			} else {
+				talloc_asprintf_addbuf(out, " ");
+				text_value(out, e);
+				talloc_asprintf_addbuf(out, "\n");
+			}
+		}
+	} else if (json_is_array(v)) {
+		talloc_asprintf_addbuf(out, "%*s%s:", depth * 2, "", label);
+		json_array_foreach(v, i, e) {
+			talloc_asprintf_addbuf(out, "%s%s", i == 0 ? " " : ", ",
+					       json_string_value(e));
+		}
+		talloc_asprintf_addbuf(out, "%s\n",
+				       json_array_size(v) == 0 ? " (none)" : "");
+	} else {
+		talloc_asprintf_addbuf(out, "%*s%s: ", depth * 2, "", label);
+		text_value(out, v);
+		talloc_asprintf_addbuf(out, "\n");
+	}
+	TALLOC_FREE(label);
+}
+
+static void text_object(char **out, json_t *obj, int depth)
+{
+	const char *key = NULL;
+	json_t *v = NULL;
+
+	json_object_foreach(obj, key, v) {
+		text_member(out, key, v, depth);
+	}
+}
+
+NTSTATUS odj_dump(TALLOC_CTX *mem_ctx,
+		  const struct odj_provision_data *pd,
+		  enum odj_dump_format format,
+		  bool show_secrets,
+		  char **text)
+{
+	struct dump_state st = {
+		.mem_ctx = mem_ctx,
+		.show_secrets = show_secrets,
+	};
+	json_t *tree = NULL;
+	char *out = NULL;
+
+	if (pd == NULL || text == NULL) {
+		return NT_STATUS_INVALID_PARAMETER;
+	}
+	tree = dump_tree(&st, pd);
+	if (tree == NULL) {
+		return NT_STATUS_NO_MEMORY;
+	}
+	if (format == ODJ_DUMP_JSON) {
+		char *s = json_dumps(tree, JSON_INDENT(2));
+
+		if (s != NULL) {
+			out = talloc_asprintf(mem_ctx, "%s\n", s);
+			explicit_bzero(s, strlen(s));
+			free(s);
+		}
+	} else {
+		out = talloc_strdup(mem_ctx, "");
+		text_object(&out, tree, 0);
+	}
+	json_decref(tree);
+	if (out == NULL) {
+		return NT_STATUS_NO_MEMORY;
+	}
+	odj_wipe_on_free(out);
+	*text = out;
+	return NT_STATUS_OK;
+}
