@@ -56,6 +56,11 @@ def configure(conf):
         conf.check_cfg(package=pkg, uselib_store=uselib,
                        args=['--cflags', '--libs'])
     # nt_errstr() and friends: a public library without a .pc file
+    # tevent_req_nterror() and friends: public, no .pc file either
+    conf.check_cc(lib='tevent-util', uselib_store='TEVENT_UTIL',
+                  msg='Checking for libtevent-util')
+    conf.check_cc(lib='resolv', uselib_store='RESOLV',
+                  msg='Checking for libresolv')
     conf.check_cc(lib='samba-errors', uselib_store='SAMBA_ERRORS',
                   msg='Checking for libsamba-errors')
     conf.check_cfg(package='cmocka', uselib_store='CMOCKA',
@@ -139,7 +144,7 @@ def build(bld):
 
     lib_use = ('odj-ndr NDR NDR_STANDARD NDR_NBT TALLOC TEVENT TDB LDB '
                'SAMBA_UTIL SAMBA_ERRORS DCERPC SAMBA_CREDENTIALS '
-               'SAMBA_HOSTCONFIG SMBCLIENT KRB5 GNUTLS JANSSON')
+               'SAMBA_HOSTCONFIG SMBCLIENT KRB5 GNUTLS JANSSON RESOLV TEVENT_UTIL')
     bld.stlib(source=bld.path.ant_glob('source/lib/*.c'),
               target='samba-odj',
               includes=gen_inc,

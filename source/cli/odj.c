@@ -26,6 +26,8 @@ struct odj_subcommand {
 };
 
 static const struct odj_subcommand subcommands[] = {
+	{ "provision", "PROVISION", odj_cmd_provision,
+	  "Create a computer account and write its provisioning blob" },
 	{ "dump", NULL, odj_cmd_dump,
 	  "Show every field of a provisioning blob" },
 	{ NULL },
@@ -62,6 +64,8 @@ enum odj_exit odj_cli_exit_code(NTSTATUS status)
 		{ NT_STATUS_ARRAY_BOUNDS_EXCEEDED, ODJ_EXIT_INPUT },
 		{ NT_STATUS_BUFFER_TOO_SMALL, ODJ_EXIT_INPUT },
 		{ NT_STATUS_INVALID_PARAMETER_MIX, ODJ_EXIT_INPUT },
+		{ NT_STATUS_INVALID_COMPUTER_NAME, ODJ_EXIT_INPUT },
+		{ NT_STATUS_OBJECT_PATH_SYNTAX_BAD, ODJ_EXIT_INPUT },
 		{ NT_STATUS_OBJECT_NAME_NOT_FOUND, ODJ_EXIT_LOCAL },
 		{ NT_STATUS_OBJECT_PATH_NOT_FOUND, ODJ_EXIT_LOCAL },
 		{ NT_STATUS_OBJECT_NAME_COLLISION, ODJ_EXIT_LOCAL },
@@ -81,6 +85,9 @@ enum odj_exit odj_cli_exit_code(NTSTATUS status)
 		{ NT_STATUS_IO_TIMEOUT, ODJ_EXIT_DIRECTORY },
 		{ NT_STATUS_CONNECTION_REFUSED, ODJ_EXIT_DIRECTORY },
 		{ NT_STATUS_NOT_FOUND, ODJ_EXIT_DIRECTORY },
+		{ NT_STATUS_INVALID_SID, ODJ_EXIT_DIRECTORY },
+		{ NT_STATUS_PASSWORD_RESTRICTION, ODJ_EXIT_DIRECTORY },
+		{ NT_STATUS_UNSUCCESSFUL, ODJ_EXIT_DIRECTORY },
 	};
 	size_t i;
 

@@ -94,6 +94,17 @@ int odj_cli_fail(const struct odj_cli *cli, NTSTATUS status,
 /* Exit category of a library status. */
 enum odj_exit odj_cli_exit_code(NTSTATUS status);
 
+struct loadparm_context;
+struct cli_credentials;
+
+/* smb.conf (-s), --option, -d, --realm, --workgroup */
+struct loadparm_context *odj_cli_loadparm(struct odj_cli *cli);
+
+/* -U, --password, -N, -k, --use-kerberos, --use-krb5-ccache */
+struct cli_credentials *odj_cli_credentials(struct odj_cli *cli,
+					    struct loadparm_context *lp_ctx);
+
 int odj_cmd_dump(struct odj_cli *cli);
+int odj_cmd_provision(struct odj_cli *cli);
 
 #endif /* _ODJ_CLI_H_ */

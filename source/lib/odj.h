@@ -232,12 +232,173 @@ ODJ_PUBLIC NTSTATUS odj_dump(TALLOC_CTX *mem_ctx,
 /** @} */
 
 /**
+ * @defgroup odj_dc The domain controller a provisioning talks to
+ * @{
+ */
+
+struct tevent_context;
+struct loadparm_context;
+struct cli_credentials;
+struct odj_dc;
+
+/** What the DC told us about itself and its domain. */
+struct odj_dc_info {
+	const char *dc_name;		/* DNS name of the DC */
+	const char *dc_address;		/* its IP address, as text */
+	uint32_t dc_flags;		/* DS_*_FLAG, dsgetdc.h */
+	const char *dc_site;
+	const char *client_site;
+	const char *dns_domain;
+	const char *netbios_domain;
+	const char *forest;
+	struct GUID domain_guid;
+	struct ODJ_SID *domain_sid;
+	const char *domain_dn;
+	const char *config_dn;
+	const char *computers_dn;	/* the well-known Computers container */
+};
+
+/**
+ * @brief Connect to a DC of @p domain and learn about it.
+ *
+ * Uses @p dcname if given, else the DNS SRV records of @p domain.  The
+ * LDAP connection binds with @p creds (Kerberos or NTLM, as the
+ * credentials say) and is signed and sealed.  Connecting is synchronous
+ * (ldb's ldap backend binds inside ldb_connect()); everything done over
+ * the connection afterwards is asynchronous on @p ev.
+ *
+ * @param[in] domain  DNS (or NetBIOS, with @p dcname) domain name.
+ */
+ODJ_PUBLIC NTSTATUS odj_dc_connect(TALLOC_CTX *mem_ctx,
+				   struct tevent_context *ev,
+				   struct loadparm_context *lp_ctx,
+				   struct cli_credentials *creds,
+				   const char *domain,
+				   const char *dcname,
+				   struct odj_dc **dc,
+				   char **why);
+
+ODJ_PUBLIC const struct odj_dc_info *odj_dc_info(const struct odj_dc *dc);
+
+/** @} */
+
+/**
+ * @defgroup odj_compose Building provisioning data from known values
+ * @{
+ */
+
+/*
+ * NetProvisionComputerAccount's dwOptions.  Windows records them in
+ * ODJ_WIN7BLOB.Options (the Windows Server 2019 vector, made with
+ * /DEFPWD, carries 0x4), though Microsoft's page says "must be zero".
+ */
+#define NETSETUP_PROVISION_DOWNLEVEL_PRIV_SUPPORT	0x00000001
+#define NETSETUP_PROVISION_REUSE_ACCOUNT		0x00000002
+#define NETSETUP_PROVISION_USE_DEFAULT_PASSWORD		0x00000004
+#define NETSETUP_PROVISION_SKIP_ACCOUNT_SEARCH		0x00000008
+#define NETSETUP_PROVISION_ROOT_CA_CERTS		0x00000010
+
+/** Everything a blob says, as plain values. */
+struct odj_compose {
+	const struct odj_dc_info *dc;	/* domain and DC */
+	const char *machine_name;
+	const char *machine_password;
+	uint32_t rid;			/* 0: unknown */
+	const struct GUID *object_guid;	/* NULL: no JOIN_PROVIDER4 */
+	uint32_t options;		/* NETSETUP_PROVISION_* */
+	/* JOIN_PROVIDER2, written when any of these is set */
+	const char *jp2_netbios_name;
+	const char *jp2_site;
+	bool jp2_site_persistent;
+	const char *jp2_primary_dns;
+};
+
+/**
+ * @brief Compose provisioning data as Windows Server 2019's djoin does.
+ */
+ODJ_PUBLIC NTSTATUS odj_compose(TALLOC_CTX *mem_ctx,
+				const struct odj_compose *c,
+				struct odj_provision_data **pd);
+
+/** @} */
+
+/**
+ * @defgroup odj_provision Creating an account and its blob on a DC
+ * @{
+ */
+
+/** What to provision: one machine. */
+struct odj_provision_request {
+	const char *machine_name;	/* NetBIOS name, 1-15 characters */
+	const char *ou;			/* DN; NULL: the Computers container */
+	bool reuse;			/* reset an existing account */
+	bool defpwd;			/* password = lower case name */
+	bool nosearch;			/* skip the conflict search */
+	bool downlevel;			/* recorded in Options only */
+	const char *jp2_netbios_name;
+	const char *jp2_site;
+	bool jp2_site_persistent;
+	const char *jp2_primary_dns;
+};
+
+/** What provisioning made. */
+struct odj_provision_result {
+	struct odj_provision_data *pd;
+	const char *account_dn;
+	const char *sam_account_name;
+	struct ODJ_SID *machine_sid;
+	uint32_t rid;
+	struct GUID object_guid;
+	bool created;			/* false: an existing account reused */
+};
+
+/**
+ * @brief Create (or with reuse, reset) a computer account and compose
+ * its provisioning data.
+ *
+ * Fails with NT_STATUS_USER_EXISTS, leaving the account untouched, when
+ * the account exists and @p r->reuse is false.  An account this request
+ * created is deleted again if a later step fails.
+ */
+ODJ_PUBLIC struct tevent_req *odj_provision_send(
+	TALLOC_CTX *mem_ctx,
+	struct tevent_context *ev,
+	struct odj_dc *dc,
+	const struct odj_provision_request *r);
+
+ODJ_PUBLIC NTSTATUS odj_provision_recv(struct tevent_req *req,
+				       TALLOC_CTX *mem_ctx,
+				       struct odj_provision_result **result,
+				       char **why);
+
+/** @brief Synchronous odj_provision_send()/odj_provision_recv(). */
+ODJ_PUBLIC NTSTATUS odj_provision(TALLOC_CTX *mem_ctx,
+				  struct odj_dc *dc,
+				  const struct odj_provision_request *r,
+				  struct odj_provision_result **result,
+				  char **why);
+
+/**
+ * @brief Delete an account again, e.g. when its blob could not be saved.
+ */
+ODJ_PUBLIC NTSTATUS odj_account_delete(TALLOC_CTX *mem_ctx,
+				       struct odj_dc *dc,
+				       const char *dn,
+				       char **why);
+
+/** @} */
+
+/**
  * @defgroup odj_util Small helpers shared by the library and its tools
  * @{
  */
 
 /** @brief "S-1-5-21-…" for a SID, on @p mem_ctx. */
 ODJ_PUBLIC char *odj_sid_string(TALLOC_CTX *mem_ctx, const struct ODJ_SID *sid);
+
+/** @brief A SID in its binary form (objectSid), 8 + 4n bytes. */
+ODJ_PUBLIC bool odj_sid_from_blob(TALLOC_CTX *mem_ctx, const uint8_t *p,
+				  size_t len, struct ODJ_SID *sid);
 
 /** @brief Parse "S-1-…" into a SID. */
 ODJ_PUBLIC bool odj_sid_parse(const char *str, struct ODJ_SID *sid,

@@ -51,6 +51,19 @@ static const struct flag_name jp2_flags[] = {
 	{ OP_JP2_FLAG_PERSISTENTSITE, "OP_JP2_FLAG_PERSISTENTSITE" },
 };
 
+static const struct flag_name provision_options[] = {
+	{ NETSETUP_PROVISION_DOWNLEVEL_PRIV_SUPPORT,
+	  "NETSETUP_PROVISION_DOWNLEVEL_PRIV_SUPPORT" },
+	{ NETSETUP_PROVISION_REUSE_ACCOUNT,
+	  "NETSETUP_PROVISION_REUSE_ACCOUNT" },
+	{ NETSETUP_PROVISION_USE_DEFAULT_PASSWORD,
+	  "NETSETUP_PROVISION_USE_DEFAULT_PASSWORD" },
+	{ NETSETUP_PROVISION_SKIP_ACCOUNT_SEARCH,
+	  "NETSETUP_PROVISION_SKIP_ACCOUNT_SEARCH" },
+	{ NETSETUP_PROVISION_ROOT_CA_CERTS,
+	  "NETSETUP_PROVISION_ROOT_CA_CERTS" },
+};
+
 struct dump_state {
 	TALLOC_CTX *mem_ctx;
 	bool show_secrets;
@@ -201,7 +214,8 @@ static json_t *dump_win7(struct dump_state *st, const struct ODJ_WIN7BLOB *w)
 	set(o, "machine_password", jstr(pw));
 	set(o, "dns_domain_info", dump_dns_domain_info(&w->DnsDomainInfo));
 	set(o, "dc_info", dump_dc_info(&w->DcInfo));
-	set(o, "options", jhex32(w->Options));
+	set_flags(o, "options", w->Options, provision_options,
+		  ARRAY_SIZE(provision_options));
 	return o;
 }
 

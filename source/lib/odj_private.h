@@ -45,4 +45,8 @@ void odj_why_move(TALLOC_CTX *mem_ctx, char **why);
 /* A talloc copy of a UTF-8 string that is wiped when freed. */
 char *odj_secret_strdup(TALLOC_CTX *mem_ctx, const char *s);
 
+struct ldb_context;
+struct ldb_context *odj_dc_ldb(const struct odj_dc *dc);
+struct tevent_context *odj_dc_ev(const struct odj_dc *dc);
+
 #endif /* _ODJ_PRIVATE_H_ */

@@ -156,3 +156,33 @@ bool odj_sid_parse(const char *str, struct ODJ_SID *sid, TALLOC_CTX *mem_ctx)
 	}
 	return true;
 }
+
+bool odj_sid_from_blob(TALLOC_CTX *mem_ctx, const uint8_t *p, size_t len,
+		       struct ODJ_SID *sid)
+{
+	uint8_t n;
+	int i;
+
+	if (len < 8) {
+		return false;
+	}
+	n = p[1];
+	if (n > 15 || len != 8 + 4 * (size_t)n) {
+		return false;
+	}
+	sid->Revision = p[0];
+	sid->SubAuthorityCount = n;
+	memcpy(sid->IdentifierAuthority, p + 2, 6);
+	sid->SubAuthority = talloc_array(mem_ctx, uint32_t, n);
+	if (n > 0 && sid->SubAuthority == NULL) {
+		return false;
+	}
+	for (i = 0; i < n; i++) {
+		const uint8_t *q = p + 8 + 4 * i;
+
+		sid->SubAuthority[i] = (uint32_t)q[0] | (uint32_t)q[1] << 8 |
+				       (uint32_t)q[2] << 16 |
+				       (uint32_t)q[3] << 24;
+	}
+	return true;
+}

@@ -1,0 +1,194 @@
+/*
+ * odj provision: djoin /PROVISION and "net offlinejoin provision".
+ */
+
+#include "odj_cli.h"
+
+#include <string.h>
+#include <tevent.h>
+#include <param.h>
+
+static const struct odj_arg_spec provision_args[] = {
+	{ "domain", "DOMAIN", false, "domain to join (DNS name)" },
+	{ "machine_name", "MACHINE", false, "computer name" },
+	{ "machine_account_ou", "MACHINEOU", false, "OU for the account" },
+	{ "dcname", "DCNAME", false, "domain controller to use" },
+	{ "reuse", "REUSE", true, "reset an existing account" },
+	{ "defpwd", "DEFPWD", true, "default password (lower case name)" },
+	{ "nosearch", "NOSEARCH", true, "skip the account conflict search" },
+	{ "downlevel", "DOWNLEVEL", true, "as djoin (no effect on Samba)" },
+	{ "savefile", "SAVEFILE", false, "write the blob to this file" },
+	{ "printblob", "PRINTBLOB", true, "print the blob as base64" },
+	{ "netbios", "NETBIOS", false, "JOIN_PROVIDER2 NetBIOS name" },
+	{ "psite", "PSITE", false, "JOIN_PROVIDER2 persistent site" },
+	{ "dsite", "DSITE", false, "JOIN_PROVIDER2 dynamic site" },
+	{ "primarydns", "PRIMARYDNS", false, "JOIN_PROVIDER2 DNS domain" },
+	{ NULL },
+};
+
+static bool check_args(struct odj_cli *cli, const struct odj_args *args,
+		       struct odj_provision_request *r)
+{
+	const char *savefile = odj_args_get(args, "savefile");
+	bool printblob = odj_args_flag(args, "printblob");
+
+	if (odj_args_get(args, "domain") == NULL || r->machine_name == NULL) {
+		odj_cli_error(cli, "domain= (/DOMAIN) and machine_name= "
+			      "(/MACHINE) are required");
+		return false;
+	}
+	if ((savefile == NULL) == !printblob) {
+		odj_cli_error(cli, "give exactly one of savefile=FILE "
+			      "(/SAVEFILE) and printblob (/PRINTBLOB)");
+		return false;
+	}
+	if (r->nosearch && odj_args_get(args, "dcname") == NULL &&
+	    cli->server == NULL) {
+		odj_cli_error(cli, "nosearch (/NOSEARCH) needs dcname= "
+			      "(/DCNAME)");
+		return false;
+	}
+	if (odj_args_get(args, "psite") != NULL &&
+	    odj_args_get(args, "dsite") != NULL) {
+		odj_cli_error(cli, "psite and dsite exclude each other");
+		return false;
+	}
+	return true;
+}
+
+static void fill_request(const struct odj_args *args,
+			 struct odj_provision_request *r)
+{
+	r->machine_name = odj_args_get(args, "machine_name");
+	r->ou = odj_args_get(args, "machine_account_ou");
+	r->reuse = odj_args_flag(args, "reuse");
+	r->defpwd = odj_args_flag(args, "defpwd");
+	r->nosearch = odj_args_flag(args, "nosearch");
+	r->downlevel = odj_args_flag(args, "downlevel");
+	r->jp2_netbios_name = odj_args_get(args, "netbios");
+	r->jp2_site = odj_args_get(args, "psite");
+	r->jp2_site_persistent = r->jp2_site != NULL;
+	if (r->jp2_site == NULL) {
+		r->jp2_site = odj_args_get(args, "dsite");
+	}
+	r->jp2_primary_dns = odj_args_get(args, "primarydns");
+}
+
+/* Save or print the blob; on failure delete the account we created. */
+static int deliver(struct odj_cli *cli, struct odj_dc *dc,
+		   const struct odj_args *args,
+		   const struct odj_provision_result *res)
+{
+	TALLOC_CTX *ctx = cli->mem_ctx;
+	const char *savefile = odj_args_get(args, "savefile");
+	DATA_BLOB ndr = data_blob_null;
+	char *b64 = NULL;
+	char *why = NULL;
+	char *why2 = NULL;
+	NTSTATUS status;
+
+	status = odj_provision_data_encode(ctx, res->pd, &ndr, &why);
+	if (NT_STATUS_IS_OK(status) && savefile != NULL) {
+		status = odj_file_save(ctx, savefile, ndr, cli->force, &why);
+	} else if (NT_STATUS_IS_OK(status)) {
+		status = odj_file_base64(ctx, ndr, &b64);
+	}
+	if (NT_STATUS_IS_OK(status) && b64 != NULL) {
+		printf("%s\n", b64);
+		if (fflush(stdout) != 0) {
+			status = NT_STATUS_DISK_FULL;
+			why = talloc_strdup(ctx, "cannot write the blob to "
+					    "standard output");
+		}
+	}
+	if (NT_STATUS_IS_OK(status)) {
+		return ODJ_EXIT_OK;
+	}
+	if (res->created) {
+		NTSTATUS st = odj_account_delete(ctx, dc, res->account_dn,
+						 &why2);
+
+		why = talloc_asprintf(ctx, "%s; %s", why != NULL ? why :
+				      nt_errstr(status),
+				      NT_STATUS_IS_OK(st) ?
+				      "the new account was deleted again" :
+				      why2);
+	}
+	return odj_cli_fail(cli, status, why);
+}
+
+int odj_cmd_provision(struct odj_cli *cli)
+{
+	TALLOC_CTX *ctx = cli->mem_ctx;
+	struct odj_provision_request r = { .machine_name = NULL };
+	struct odj_provision_result *res = NULL;
+	struct loadparm_context *lp_ctx = NULL;
+	struct cli_credentials *creds = NULL;
+	struct tevent_context *ev = NULL;
+	struct odj_args *args = NULL;
+	struct odj_dc *dc = NULL;
+	const char *savefile = NULL;
+	const char *dcname = NULL;
+	char *why = NULL;
+	NTSTATUS status;
+	int ret;
+
+	args = odj_args_parse(ctx, provision_args, cli->argc, cli->argv, 0);
+	if (args == NULL) {
+		return ODJ_EXIT_USAGE;
+	}
+	fill_request(args, &r);
+	if (!check_args(cli, args, &r)) {
+		return ODJ_EXIT_USAGE;
+	}
+	dcname = odj_args_get(args, "dcname");
+	if (dcname == NULL) {
+		dcname = cli->server;
+	}
+
+	/* a bad savefile must fail before anything changes on the DC */
+	savefile = odj_args_get(args, "savefile");
+	if (savefile != NULL) {
+		status = odj_file_check_target(ctx, savefile, cli->force,
+					       &why);
+		if (!NT_STATUS_IS_OK(status)) {
+			return odj_cli_fail(cli, status, why);
+		}
+	}
+
+	lp_ctx = odj_cli_loadparm(cli);
+	if (lp_ctx == NULL) {
+		return ODJ_EXIT_LOCAL;
+	}
+	creds = odj_cli_credentials(cli, lp_ctx);
+	if (creds == NULL) {
+		return ODJ_EXIT_CREDENTIALS;
+	}
+	ev = tevent_context_init(ctx);
+	if (ev == NULL) {
+		return ODJ_EXIT_INTERNAL;
+	}
+
+	status = odj_dc_connect(ctx, ev, lp_ctx, creds,
+				odj_args_get(args, "domain"), dcname, &dc,
+				&why);
+	if (!NT_STATUS_IS_OK(status)) {
+		return odj_cli_fail(cli, status, why);
+	}
+	status = odj_provision(ctx, dc, &r, &res, &why);
+	if (!NT_STATUS_IS_OK(status)) {
+		return odj_cli_fail(cli, status, why);
+	}
+	ret = deliver(cli, dc, args, res);
+	if (ret != ODJ_EXIT_OK) {
+		return ret;
+	}
+	/* with printblob, stdout is the blob: report on stderr */
+	fprintf(savefile != NULL ? stdout : stderr,
+		"Provisioned %s (%s, RID %u) in %s on %s%s%s\n",
+		res->sam_account_name, res->account_dn, res->rid,
+		odj_dc_info(dc)->dns_domain, odj_dc_info(dc)->dc_name,
+		savefile != NULL ? "; blob saved to " : "",
+		savefile != NULL ? savefile : "");
+	return ODJ_EXIT_OK;
+}

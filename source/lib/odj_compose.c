@@ -1,0 +1,236 @@
+/*
+ * Composing provisioning data from known values, with no DC in sight:
+ * the blob a provisioning run writes, and (given the secrets) what
+ * "composeodj" writes.  The layout follows Windows Server 2019's djoin:
+ * a WIN7 blob, then an OP_PACKAGE with the JOIN_PROVIDER part (flagged
+ * ESSENTIAL) and JOIN_PROVIDER3; we add JOIN_PROVIDER4 when the account's
+ * objectGUID is known and JOIN_PROVIDER2 when its options are given.
+ */
+
+#include "odj_private.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <charset.h>
+
+static bool set_unicode_string(TALLOC_CTX *mem_ctx,
+			       struct ODJ_UNICODE_STRING *u,
+			       const char *s)
+{
+	size_t units = 0;
+	void *utf16 = NULL;
+
+	if (s == NULL) {
+		*u = (struct ODJ_UNICODE_STRING) { .Buffer = NULL };
+		return true;
+	}
+	/* Length counts UTF-16 bytes, which differ from UTF-8 bytes */
+	if (!convert_string_talloc(mem_ctx, CH_UTF8, CH_UTF16LE, s,
+				   strlen(s), &utf16, &units)) {
+		return false;
+	}
+	TALLOC_FREE(utf16);
+	if (units > UINT16_MAX) {
+		return false;
+	}
+	u->Length = units;
+	u->MaximumLength = units;
+	u->Buffer = talloc_strdup(mem_ctx, s);
+	return u->Buffer != NULL;
+}
+
+static char *unc(TALLOC_CTX *mem_ctx, const char *name)
+{
+	if (name == NULL) {
+		return NULL;
+	}
+	if (name[0] == '\\' && name[1] == '\\') {
+		return talloc_strdup(mem_ctx, name);
+	}
+	return talloc_asprintf(mem_ctx, "\\\\%s", name);
+}
+
+static struct ODJ_WIN7BLOB *compose_win7(TALLOC_CTX *mem_ctx,
+					 const struct odj_compose *c)
+{
+	const struct odj_dc_info *dc = c->dc;
+	struct ODJ_WIN7BLOB *w = talloc_zero(mem_ctx, struct ODJ_WIN7BLOB);
+	struct ODJ_POLICY_DNS_DOMAIN_INFO *d = NULL;
+	struct DOMAIN_CONTROLLER_INFO *i = NULL;
+	bool ok = true;
+
+	if (w == NULL) {
+		return NULL;
+	}
+	w->lpDomain = talloc_strdup(w, dc->dns_domain);
+	w->lpMachineName = talloc_strdup(w, c->machine_name);
+	w->lpMachinePassword = odj_secret_strdup(w, c->machine_password);
+	w->Options = c->options;
+
+	d = &w->DnsDomainInfo;
+	ok &= set_unicode_string(w, &d->Name, dc->netbios_domain);
+	ok &= set_unicode_string(w, &d->DnsDomainName, dc->dns_domain);
+	ok &= set_unicode_string(w, &d->DnsForestName, dc->forest);
+	d->DomainGuid = dc->domain_guid;
+	d->Sid = talloc_zero(w, struct ODJ_SID);
+	if (d->Sid != NULL && dc->domain_sid != NULL) {
+		*d->Sid = *dc->domain_sid;
+		d->Sid->SubAuthority = talloc_memdup(
+			d->Sid, dc->domain_sid->SubAuthority,
+			dc->domain_sid->SubAuthorityCount * sizeof(uint32_t));
+	}
+
+	i = &w->DcInfo;
+	i->DomainControllerName = unc(w, dc->dc_name);
+	i->DomainControllerAddress = unc(w, dc->dc_address);
+	i->DomainControllerAddressType = DS_INET_ADDRESS;
+	i->DomainGuid = dc->domain_guid;
+	i->DomainName = talloc_strdup(w, dc->dns_domain);
+	i->DnsForestName = talloc_strdup(w, dc->forest);
+	i->Flags = dc->dc_flags;
+	i->DcSiteName = talloc_strdup(w, dc->dc_site);
+	i->ClientSiteName = talloc_strdup(w, dc->client_site);
+
+	if (!ok || w->lpDomain == NULL || w->lpMachineName == NULL ||
+	    w->lpMachinePassword == NULL || d->Sid == NULL ||
+	    i->DomainControllerName == NULL) {
+		TALLOC_FREE(w);
+	}
+	return w;
+}
+
+static bool add_part(struct odj_package *pkg, enum odj_part_kind kind,
+		     uint32_t flags, void *content)
+{
+	struct odj_part *parts = NULL;
+
+	if (content == NULL) {
+		return false;
+	}
+	parts = talloc_realloc(pkg, pkg->parts, struct odj_part,
+			       pkg->num_parts + 1);
+	if (parts == NULL) {
+		return false;
+	}
+	pkg->parts = parts;
+	parts[pkg->num_parts++] = (struct odj_part) {
+		.type = odj_part_kind_guid(kind),
+		.flags = flags,
+		.kind = kind,
+		.u.ptr = talloc_steal(parts, content),
+	};
+	return true;
+}
+
+static char *machine_sid_string(TALLOC_CTX *mem_ctx,
+				const struct odj_compose *c)
+{
+	char *dom = odj_sid_string(mem_ctx, c->dc->domain_sid);
+
+	if (dom == NULL || c->rid == 0) {
+		return NULL;
+	}
+	return talloc_asprintf(mem_ctx, "%s-%" PRIu32, dom, c->rid);
+}
+
+static bool want_jp2(const struct odj_compose *c)
+{
+	return c->jp2_netbios_name != NULL || c->jp2_site != NULL ||
+	       c->jp2_primary_dns != NULL;
+}
+
+static bool compose_package(struct odj_package *pkg,
+			    const struct odj_compose *c,
+			    const struct ODJ_WIN7BLOB *win7)
+{
+	struct ODJ_WIN7BLOB *w = NULL;
+	struct OP_JOINPROV3_PART *jp3 = NULL;
+	char *sid = NULL;
+
+	/* the part carries its own copy: parts are freed one by one */
+	w = compose_win7(pkg, c);
+	if (w == NULL || win7 == NULL ||
+	    !add_part(pkg, ODJ_PART_JOIN_PROVIDER,
+		      OPSPI_PACKAGE_PART_ESSENTIAL, w)) {
+		return false;
+	}
+	if (want_jp2(c)) {
+		struct OP_JOINPROV2_PART *jp2 = talloc_zero(
+			pkg, struct OP_JOINPROV2_PART);
+
+		if (jp2 == NULL) {
+			return false;
+		}
+		jp2->dwFlags = c->jp2_site_persistent ?
+			OP_JP2_FLAG_PERSISTENTSITE : 0;
+		jp2->lpNetbiosName = talloc_strdup(jp2, c->jp2_netbios_name);
+		jp2->lpSiteName = talloc_strdup(jp2, c->jp2_site);
+		jp2->lpPrimaryDNSDomain = talloc_strdup(jp2,
+							c->jp2_primary_dns);
+		if (!add_part(pkg, ODJ_PART_JOIN_PROVIDER2, 0, jp2)) {
+			return false;
+		}
+	}
+	sid = machine_sid_string(pkg, c);
+	jp3 = talloc_zero(pkg, struct OP_JOINPROV3_PART);
+	if (jp3 == NULL) {
+		return false;
+	}
+	jp3->Rid = c->rid;
+	jp3->lpSid = sid;
+	if (!add_part(pkg, ODJ_PART_JOIN_PROVIDER3, 0, jp3)) {
+		return false;
+	}
+	if (c->object_guid != NULL) {
+		struct OP_JOINPROV4_PART *jp4 = talloc_zero(
+			pkg, struct OP_JOINPROV4_PART);
+
+		if (jp4 == NULL) {
+			return false;
+		}
+		jp4->Rid = c->rid;
+		jp4->lpSid = talloc_strdup(jp4, sid);
+		jp4->ObjectGuid = *c->object_guid;
+		if (!add_part(pkg, ODJ_PART_JOIN_PROVIDER4, 0, jp4)) {
+			return false;
+		}
+	}
+	return true;
+}
+
+NTSTATUS odj_compose(TALLOC_CTX *mem_ctx,
+		     const struct odj_compose *c,
+		     struct odj_provision_data **_pd)
+{
+	struct odj_provision_data *pd = NULL;
+	struct odj_package *pkg = NULL;
+
+	if (c == NULL || c->dc == NULL || c->machine_name == NULL ||
+	    c->machine_password == NULL || c->dc->dns_domain == NULL ||
+	    c->dc->netbios_domain == NULL || c->dc->domain_sid == NULL ||
+	    c->dc->dc_name == NULL) {
+		return NT_STATUS_INVALID_PARAMETER;
+	}
+	pd = talloc_zero(mem_ctx, struct odj_provision_data);
+	if (pd == NULL) {
+		return NT_STATUS_NO_MEMORY;
+	}
+	pd->version = 1;
+	pd->num_blobs = 2;
+	pd->blobs = talloc_zero_array(pd, struct odj_blob, 2);
+	pkg = talloc_zero(pd, struct odj_package);
+	if (pd->blobs == NULL || pkg == NULL) {
+		TALLOC_FREE(pd);
+		return NT_STATUS_NO_MEMORY;
+	}
+	pd->blobs[0].format = ODJ_WIN7_FORMAT;
+	pd->blobs[0].win7 = compose_win7(pd->blobs, c);
+	pd->blobs[1].format = ODJ_WIN8_FORMAT;
+	pd->blobs[1].package = pkg;
+	if (!compose_package(pkg, c, pd->blobs[0].win7)) {
+		TALLOC_FREE(pd);
+		return NT_STATUS_NO_MEMORY;
+	}
+	*_pd = pd;
+	return NT_STATUS_OK;
+}

@@ -1,0 +1,514 @@
+/*
+ * The domain controller: find it, connect to its LDAP service with the
+ * admin's credentials (signed and sealed: "client ldap sasl wrapping"
+ * defaults to seal), and learn what a provisioning blob says about the
+ * domain and the DC.
+ *
+ * DOMAIN_CONTROLLER_INFO comes from a netlogon ping answered over LDAP
+ * (MS-ADTS 6.3.3: a rootDSE search for the "netlogon" attribute), the
+ * same reply DsGetDcName builds it from on Windows.
+ */
+
+#include "odj_private.h"
+#include "odj_ldap.h"
+
+#include <arpa/inet.h>
+#include <arpa/nameser.h>
+#include <netdb.h>
+#include <resolv.h>
+#include <stdio.h>
+#include <ldb.h>
+#include <tevent.h>
+#include <credentials.h>
+#include <param.h>
+#include <gen_ndr/nbt.h>
+#include <ndr/ndr_nbt.h>
+
+/* MS-ADTS 6.3.1.4: NETLOGON_NT_VERSION_5 | NETLOGON_NT_VERSION_5EX */
+#define NETLOGON_PING_NTVER "\\06\\00\\00\\00"
+
+/* dsgetdc.h: the names in the reply are DNS names */
+#define DS_DNS_FLAGS 0xe0000000
+
+/* MS-ADTS 6.1.1.4: GUID_COMPUTERS_CONTAINER_W in wellKnownObjects */
+#define WKGUID_COMPUTERS "AA312825768811D1ADED00C04FD8D5CD"
+
+struct odj_dc {
+	struct tevent_context *ev;
+	struct ldb_context *ldb;
+	struct odj_dc_info info;
+};
+
+const struct odj_dc_info *odj_dc_info(const struct odj_dc *dc)
+{
+	return &dc->info;
+}
+
+struct ldb_context *odj_dc_ldb(const struct odj_dc *dc)
+{
+	return dc->ldb;
+}
+
+struct tevent_context *odj_dc_ev(const struct odj_dc *dc)
+{
+	return dc->ev;
+}
+
+/* DCs of @p domain from DNS, in SRV priority order. */
+static NTSTATUS find_dcs(TALLOC_CTX *mem_ctx, const char *domain,
+			 const char ***_names, char **why)
+{
+	struct __res_state rs;
+	unsigned char answer[4096];
+	const char **names = NULL;
+	char *qname = NULL;
+	ns_msg msg;
+	int len, i, n, count = 0;
+
+	qname = talloc_asprintf(mem_ctx, "_ldap._tcp.dc._msdcs.%s", domain);
+	if (qname == NULL) {
+		return NT_STATUS_NO_MEMORY;
+	}
+	memset(&rs, 0, sizeof(rs));
+	if (res_ninit(&rs) != 0) {
+		odj_why(mem_ctx, why, "cannot initialise the DNS resolver");
+		return NT_STATUS_NO_LOGON_SERVERS;
+	}
+	len = res_nquery(&rs, qname, ns_c_in, ns_t_srv, answer,
+			 sizeof(answer));
+	res_nclose(&rs);
+	if (len < 0 || ns_initparse(answer, len, &msg) != 0) {
+		odj_why(mem_ctx, why, "no domain controller for %s in DNS "
+			"(no SRV record %s); give one with dcname=", domain,
+			qname);
+		return NT_STATUS_NO_LOGON_SERVERS;
+	}
+	n = ns_msg_count(msg, ns_s_an);
+	names = talloc_zero_array(mem_ctx, const char *, n + 1);
+	if (names == NULL) {
+		return NT_STATUS_NO_MEMORY;
+	}
+	/* lowest priority value first; ties keep DNS order */
+	for (unsigned int prio = 0; prio <= 0xffff && count < n; prio++) {
+		for (i = 0; i < n; i++) {
+			ns_rr rr;
+			char target[NS_MAXDNAME];
+			const unsigned char *rd = NULL;
+
+			if (ns_parserr(&msg, ns_s_an, i, &rr) != 0 ||
+			    ns_rr_type(rr) != ns_t_srv ||
+			    ns_rr_rdlen(rr) < 7) {
+				continue;
+			}
+			rd = ns_rr_rdata(rr);
+			if (ns_get16(rd) != prio) {
+				continue;
+			}
+			if (dn_expand(ns_msg_base(msg), ns_msg_end(msg),
+				      rd + 6, target, sizeof(target)) < 0) {
+				continue;
+			}
+			names[count++] = talloc_strdup(names, target);
+		}
+		if (prio == 0xffff) {
+			break;
+		}
+	}
+	if (count == 0) {
+		odj_why(mem_ctx, why, "no usable SRV record %s", qname);
+		return NT_STATUS_NO_LOGON_SERVERS;
+	}
+	*_names = names;
+	return NT_STATUS_OK;
+}
+
+static const char *msg_string(const struct ldb_message *msg,
+			      const char *attr)
+{
+	return ldb_msg_find_attr_as_string(msg, attr, NULL);
+}
+
+static NTSTATUS search_sync(TALLOC_CTX *mem_ctx,
+			    struct odj_dc *dc,
+			    struct ldb_dn *base,
+			    enum ldb_scope scope,
+			    const char * const *attrs,
+			    const char *filter,
+			    struct ldb_message **msg,
+			    char **why)
+{
+	struct tevent_req *req = NULL;
+	struct ldb_result *res = NULL;
+	char *ldb_msg = NULL;
+	NTSTATUS status;
+
+	req = odj_ldb_search_send(mem_ctx, dc->ev, dc->ldb, base, scope,
+				  attrs, filter);
+	if (req == NULL) {
+		return NT_STATUS_NO_MEMORY;
+	}
+	if (!tevent_req_poll(req, dc->ev)) {
+		TALLOC_FREE(req);
+		return NT_STATUS_INTERNAL_ERROR;
+	}
+	status = odj_ldb_recv(req, mem_ctx, &res, NULL, &ldb_msg);
+	TALLOC_FREE(req);
+	if (!NT_STATUS_IS_OK(status)) {
+		odj_why(mem_ctx, why, "LDAP search of %s failed: %s",
+			ldb_dn_get_linearized(base),
+			ldb_msg != NULL ? ldb_msg : nt_errstr(status));
+		return status;
+	}
+	if (res->count != 1) {
+		odj_why(mem_ctx, why, "LDAP search of %s: %u entries",
+			ldb_dn_get_linearized(base), res->count);
+		return NT_STATUS_NOT_FOUND;
+	}
+	*msg = talloc_steal(mem_ctx, res->msgs[0]);
+	return NT_STATUS_OK;
+}
+
+/* The netlogon ping: DC flags, sites, domain and forest names, GUID. */
+static NTSTATUS netlogon_ping(TALLOC_CTX *mem_ctx, struct odj_dc *dc,
+			      const char *dns_domain,
+			      struct NETLOGON_SAM_LOGON_RESPONSE_EX *reply,
+			      char **why)
+{
+	const char * const attrs[] = { "netlogon", NULL };
+	struct netlogon_samlogon_response r = { .ntver = 0 };
+	struct ldb_message *msg = NULL;
+	const struct ldb_val *val = NULL;
+	struct ndr_pull *ndr = NULL;
+	enum ndr_err_code err;
+	char *filter = NULL;
+	DATA_BLOB blob;
+	NTSTATUS status;
+
+	filter = talloc_asprintf(mem_ctx, "(&(DnsDomain=%s)(NtVer=%s))",
+				 dns_domain, NETLOGON_PING_NTVER);
+	if (filter == NULL) {
+		return NT_STATUS_NO_MEMORY;
+	}
+	status = search_sync(mem_ctx, dc, ldb_dn_new(mem_ctx, dc->ldb, ""),
+			     LDB_SCOPE_BASE, attrs, filter, &msg, why);
+	if (!NT_STATUS_IS_OK(status)) {
+		odj_why_prefix(mem_ctx, why, "netlogon ping");
+		return status;
+	}
+	val = ldb_msg_find_ldb_val(msg, "netlogon");
+	if (val == NULL) {
+		odj_why(mem_ctx, why, "netlogon ping: %s does not serve "
+			"domain %s", dc->info.dc_name, dns_domain);
+		return NT_STATUS_NO_SUCH_DOMAIN;
+	}
+	blob = data_blob_const(val->data, val->length);
+	ndr = ndr_pull_init_blob(&blob, mem_ctx);
+	if (ndr == NULL) {
+		return NT_STATUS_NO_MEMORY;
+	}
+	err = ndr_pull_netlogon_samlogon_response(ndr, NDR_SCALARS, &r);
+	TALLOC_FREE(ndr);
+	if (!NDR_ERR_CODE_IS_SUCCESS(err) ||
+	    !(r.ntver & NETLOGON_NT_VERSION_5EX)) {
+		odj_why(mem_ctx, why, "netlogon ping: cannot decode the "
+			"reply of %s", dc->info.dc_name);
+		return NT_STATUS_INVALID_NETWORK_RESPONSE;
+	}
+	*reply = r.data.nt5_ex;
+	return NT_STATUS_OK;
+}
+
+/* The DC's IPv4 address if it has one, else IPv6, as text. */
+static const char *dc_address(TALLOC_CTX *mem_ctx, const char *name)
+{
+	struct addrinfo hints = { .ai_socktype = SOCK_STREAM };
+	struct addrinfo *res = NULL, *ai = NULL, *pick = NULL;
+	char buf[INET6_ADDRSTRLEN];
+	const void *addr = NULL;
+
+	if (getaddrinfo(name, NULL, &hints, &res) != 0) {
+		return NULL;
+	}
+	for (ai = res; ai != NULL; ai = ai->ai_next) {
+		if (ai->ai_family == AF_INET) {
+			pick = ai;
+			break;
+		}
+		if (pick == NULL && ai->ai_family == AF_INET6) {
+			pick = ai;
+		}
+	}
+	if (pick == NULL) {
+		freeaddrinfo(res);
+		return NULL;
+	}
+	if (pick->ai_family == AF_INET) {
+		addr = &((struct sockaddr_in *)pick->ai_addr)->sin_addr;
+	} else {
+		addr = &((struct sockaddr_in6 *)pick->ai_addr)->sin6_addr;
+	}
+	inet_ntop(pick->ai_family, addr, buf, sizeof(buf));
+	freeaddrinfo(res);
+	return talloc_strdup(mem_ctx, buf);
+}
+
+/* "B:32:<GUID>:<DN>" values of wellKnownObjects */
+static const char *wellknown_dn(TALLOC_CTX *mem_ctx,
+				const struct ldb_message *msg,
+				const char *wkguid)
+{
+	struct ldb_message_element *el = NULL;
+	unsigned int i;
+	size_t glen = strlen(wkguid);
+
+	el = ldb_msg_find_element(msg, "wellKnownObjects");
+	for (i = 0; el != NULL && i < el->num_values; i++) {
+		const char *v = (const char *)el->values[i].data;
+		size_t len = el->values[i].length;
+
+		if (len > 5 + glen + 1 && strncmp(v, "B:32:", 5) == 0 &&
+		    strncasecmp(v + 5, wkguid, glen) == 0 &&
+		    v[5 + glen] == ':') {
+			return talloc_strndup(mem_ctx, v + 6 + glen,
+					      len - 6 - glen);
+		}
+	}
+	return NULL;
+}
+
+static NTSTATUS read_domain(TALLOC_CTX *mem_ctx, struct odj_dc *dc,
+			    char **why)
+{
+	const char * const rootdse_attrs[] = {
+		"defaultNamingContext", "configurationNamingContext",
+		"dnsHostName", NULL
+	};
+	const char * const domain_attrs[] = {
+		"objectSid", "objectGUID", "wellKnownObjects", NULL
+	};
+	struct odj_dc_info *info = &dc->info;
+	struct ldb_message *msg = NULL;
+	const struct ldb_val *sid = NULL;
+	const char *host = NULL;
+	NTSTATUS status;
+
+	status = search_sync(mem_ctx, dc, ldb_dn_new(mem_ctx, dc->ldb, ""),
+			     LDB_SCOPE_BASE, rootdse_attrs, "(objectClass=*)",
+			     &msg, why);
+	if (!NT_STATUS_IS_OK(status)) {
+		return status;
+	}
+	info->domain_dn = talloc_strdup(dc, msg_string(
+					       msg, "defaultNamingContext"));
+	info->config_dn = talloc_strdup(dc, msg_string(
+					       msg, "configurationNamingContext"));
+	host = msg_string(msg, "dnsHostName");
+	if (info->domain_dn == NULL || info->config_dn == NULL) {
+		odj_why(mem_ctx, why, "%s: rootDSE lacks the naming contexts "
+			"(not an Active Directory DC?)", info->dc_name);
+		return NT_STATUS_NO_SUCH_DOMAIN;
+	}
+	if (host != NULL) {
+		info->dc_name = talloc_strdup(dc, host);
+	}
+
+	status = search_sync(mem_ctx, dc,
+			     ldb_dn_new(mem_ctx, dc->ldb, info->domain_dn),
+			     LDB_SCOPE_BASE, domain_attrs, "(objectClass=*)",
+			     &msg, why);
+	if (!NT_STATUS_IS_OK(status)) {
+		return status;
+	}
+	sid = ldb_msg_find_ldb_val(msg, "objectSid");
+	info->domain_sid = talloc_zero(dc, struct ODJ_SID);
+	if (info->domain_sid == NULL) {
+		return NT_STATUS_NO_MEMORY;
+	}
+	if (sid == NULL || !odj_sid_from_blob(dc, sid->data, sid->length,
+					     info->domain_sid)) {
+		odj_why(mem_ctx, why, "%s: the domain object has no valid "
+			"objectSid", info->domain_dn);
+		return NT_STATUS_INVALID_SID;
+	}
+	info->computers_dn = wellknown_dn(dc, msg, WKGUID_COMPUTERS);
+	if (info->computers_dn == NULL) {
+		info->computers_dn = talloc_asprintf(dc, "CN=Computers,%s",
+						     info->domain_dn);
+	}
+	return NT_STATUS_OK;
+}
+
+static NTSTATUS fill_from_ping(TALLOC_CTX *mem_ctx, struct odj_dc *dc,
+			       const char *domain, char **why)
+{
+	struct odj_dc_info *info = &dc->info;
+	struct NETLOGON_SAM_LOGON_RESPONSE_EX r;
+	NTSTATUS status;
+
+	status = netlogon_ping(mem_ctx, dc, domain, &r, why);
+	if (!NT_STATUS_IS_OK(status)) {
+		return status;
+	}
+	info->dns_domain = talloc_strdup(dc, r.dns_domain);
+	info->netbios_domain = talloc_strdup(dc, r.domain_name);
+	info->forest = talloc_strdup(dc, r.forest);
+	info->domain_guid = r.domain_uuid;
+	info->dc_flags = r.server_type | DS_DNS_FLAGS;
+	info->dc_site = talloc_strdup(dc, r.server_site);
+	/* no subnet maps this client: it is in the DC's site, as far as the
+	 * DC can tell (djoin writes the same) */
+	info->client_site = talloc_strdup(dc, (r.client_site != NULL &&
+					      r.client_site[0] != '\0') ?
+					  r.client_site : r.server_site);
+	if (r.pdc_dns_name != NULL && r.pdc_dns_name[0] != '\0') {
+		info->dc_name = talloc_strdup(dc, r.pdc_dns_name);
+	}
+	if (info->dns_domain == NULL || info->netbios_domain == NULL ||
+	    info->forest == NULL) {
+		odj_why(mem_ctx, why, "netlogon ping: incomplete reply");
+		return NT_STATUS_INVALID_NETWORK_RESPONSE;
+	}
+	return NT_STATUS_OK;
+}
+
+static NTSTATUS connect_one(TALLOC_CTX *mem_ctx, struct odj_dc *dc,
+			    struct loadparm_context *lp_ctx,
+			    struct cli_credentials *creds,
+			    const char *dcname, char **why)
+{
+	char *url = NULL;
+	int ret;
+
+	dc->ldb = ldb_init(dc, dc->ev);
+	if (dc->ldb == NULL) {
+		return NT_STATUS_NO_MEMORY;
+	}
+	if (ldb_set_opaque(dc->ldb, "credentials", creds) != LDB_SUCCESS ||
+	    ldb_set_opaque(dc->ldb, "loadparm", lp_ctx) != LDB_SUCCESS) {
+		return NT_STATUS_NO_MEMORY;
+	}
+	url = talloc_asprintf(mem_ctx, "ldap://%s", dcname);
+	if (url == NULL) {
+		return NT_STATUS_NO_MEMORY;
+	}
+	ret = ldb_connect(dc->ldb, url, 0, NULL);
+	if (ret != LDB_SUCCESS) {
+		const char *msg = ldb_errstring(dc->ldb);
+		NTSTATUS status = odj_ldb_error_to_ntstatus(ret);
+
+		/* ldb's ldap module reports bind failures as text */
+		if (msg != NULL && (strstr(msg, "LOGON_FAILURE") != NULL ||
+				    strstr(msg, "WRONG_PASSWORD") != NULL ||
+				    strstr(msg, "NO_SUCH_USER") != NULL)) {
+			status = NT_STATUS_LOGON_FAILURE;
+		} else if (NT_STATUS_EQUAL(status, NT_STATUS_UNSUCCESSFUL)) {
+			status = NT_STATUS_NO_LOGON_SERVERS;
+		}
+		odj_why(mem_ctx, why, "cannot connect to %s: %s", url,
+			msg != NULL ? msg : ldb_strerror(ret));
+		TALLOC_FREE(dc->ldb);
+		return status;
+	}
+	dc->info.dc_name = talloc_strdup(dc, dcname);
+	return NT_STATUS_OK;
+}
+
+NTSTATUS odj_dc_connect(TALLOC_CTX *mem_ctx,
+			struct tevent_context *ev,
+			struct loadparm_context *lp_ctx,
+			struct cli_credentials *creds,
+			const char *domain,
+			const char *dcname,
+			struct odj_dc **_dc,
+			char **why)
+{
+	TALLOC_CTX *tmp_ctx = NULL;
+	struct odj_dc *dc = NULL;
+	const char **names = NULL;
+	const char *ping_domain = domain;
+	NTSTATUS status = NT_STATUS_NO_LOGON_SERVERS;
+	size_t i;
+
+	if (ev == NULL || lp_ctx == NULL || creds == NULL ||
+	    domain == NULL || domain[0] == '\0') {
+		return NT_STATUS_INVALID_PARAMETER;
+	}
+	tmp_ctx = talloc_new(mem_ctx);
+	dc = talloc_zero(mem_ctx, struct odj_dc);
+	if (tmp_ctx == NULL || dc == NULL) {
+		TALLOC_FREE(tmp_ctx);
+		TALLOC_FREE(dc);
+		return NT_STATUS_NO_MEMORY;
+	}
+	dc->ev = ev;
+
+	if (dcname != NULL) {
+		names = talloc_zero_array(tmp_ctx, const char *, 2);
+		if (names == NULL) {
+			status = NT_STATUS_NO_MEMORY;
+			goto fail;
+		}
+		names[0] = dcname;
+	} else {
+		status = find_dcs(tmp_ctx, domain, &names, why);
+		if (!NT_STATUS_IS_OK(status)) {
+			goto fail;
+		}
+	}
+	for (i = 0; names[i] != NULL; i++) {
+		status = connect_one(tmp_ctx, dc, lp_ctx, creds, names[i],
+				     why);
+		if (NT_STATUS_IS_OK(status) ||
+		    NT_STATUS_EQUAL(status, NT_STATUS_LOGON_FAILURE)) {
+			break;
+		}
+	}
+	if (!NT_STATUS_IS_OK(status)) {
+		goto fail;
+	}
+
+	status = read_domain(tmp_ctx, dc, why);
+	if (!NT_STATUS_IS_OK(status)) {
+		goto fail;
+	}
+	/* a NetBIOS domain name: ping for the DC's own DNS domain */
+	if (strchr(domain, '.') == NULL) {
+		ping_domain = ldb_dn_canonical_string(
+			tmp_ctx, ldb_dn_new(tmp_ctx, dc->ldb, dc->info.domain_dn));
+		if (ping_domain != NULL && ping_domain[0] != '\0') {
+			char *slash = strchr(ping_domain, '/');
+
+			if (slash != NULL) {
+				*slash = '\0';
+			}
+		}
+	}
+	status = fill_from_ping(tmp_ctx, dc, ping_domain, why);
+	if (!NT_STATUS_IS_OK(status)) {
+		goto fail;
+	}
+	if (strcasecmp(domain, dc->info.dns_domain) != 0 &&
+	    strcasecmp(domain, dc->info.netbios_domain) != 0) {
+		odj_why(tmp_ctx, why, "%s serves domain %s (%s), not %s",
+			dc->info.dc_name, dc->info.dns_domain,
+			dc->info.netbios_domain, domain);
+		status = NT_STATUS_NO_SUCH_DOMAIN;
+		goto fail;
+	}
+	dc->info.dc_address = dc_address(dc, dc->info.dc_name);
+	if (dc->info.dc_address == NULL) {
+		odj_why(tmp_ctx, why, "cannot resolve the address of %s",
+			dc->info.dc_name);
+		status = NT_STATUS_HOST_UNREACHABLE;
+		goto fail;
+	}
+	TALLOC_FREE(tmp_ctx);
+	*_dc = dc;
+	return NT_STATUS_OK;
+
+fail:
+	odj_why_move(mem_ctx, why);
+	TALLOC_FREE(tmp_ctx);
+	TALLOC_FREE(dc);
+	return status;
+}

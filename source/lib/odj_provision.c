@@ -1,0 +1,677 @@
+/*
+ * Provisioning one machine on a DC: the computer account with a fresh
+ * password, and the provisioning data that carries both to the client.
+ *
+ * The account is created with its password in one LDAP add, so there is
+ * never an account without a password; anything that fails after the add
+ * deletes the account again.  An existing account is only touched with
+ * "reuse" (djoin /REUSE), and then only its password changes.
+ */
+
+#include "odj_private.h"
+#include "odj_ldap.h"
+
+#include <ctype.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <charset.h>
+#include <ldb.h>
+#include <tevent.h>
+#include <util/tevent_ntstatus.h>
+#include <gnutls/gnutls.h>
+#include <gnutls/crypto.h>
+
+/* Windows machine passwords: 120 UTF-16 characters */
+#define MACHINE_PASSWORD_LENGTH 120
+/* [MS-SAMR] 2.2.1.12: UF_WORKSTATION_TRUST_ACCOUNT */
+#define UF_WORKSTATION_TRUST_ACCOUNT 0x00001000
+/* RC4-HMAC | AES128 | AES256, what a joined Windows client sets */
+#define MACHINE_ENCTYPES "28"
+
+static const char * const account_attrs[] = {
+	"objectClass", "userAccountControl", "objectSid", "objectGUID", NULL
+};
+
+struct odj_provision_state {
+	struct tevent_context *ev;
+	struct odj_dc *dc;
+	struct ldb_context *ldb;
+	const struct odj_provision_request *r;
+	char *machine;			/* upper case NetBIOS name */
+	char *sam;			/* NAME$ */
+	char *dns_host;
+	char *password;
+	struct ldb_dn *dn;
+	uint32_t options;
+	struct odj_provision_result *result;
+	char *why;
+	NTSTATUS failure;		/* the error a rollback reports */
+};
+
+static void provision_add(struct tevent_req *req);
+static void provision_searched(struct tevent_req *subreq);
+static void provision_added(struct tevent_req *subreq);
+static void provision_password_set(struct tevent_req *subreq);
+static void provision_read_back(struct tevent_req *subreq);
+static void provision_rolled_back(struct tevent_req *subreq);
+static void provision_compose(struct tevent_req *req);
+
+/* NetBIOS computer names: 1-15 characters, none of \/:*?"<>|. */
+static bool valid_machine_name(const char *name)
+{
+	size_t len = strlen(name);
+	bool all_digits = true;
+	size_t i;
+
+	if (len == 0 || len > 15) {
+		return false;
+	}
+	for (i = 0; i < len; i++) {
+		unsigned char ch = name[i];
+
+		if (ch < 0x20 || ch >= 0x7f || strchr("\\/:*?\"<>|.,;=+[] ",
+						       ch) != NULL) {
+			return false;
+		}
+		if (!isdigit(ch)) {
+			all_digits = false;
+		}
+	}
+	return !all_digits;
+}
+
+/* Printable ASCII from the CSPRNG: 120 characters, ~780 bits. */
+static char *random_password(TALLOC_CTX *mem_ctx)
+{
+	uint8_t rnd[MACHINE_PASSWORD_LENGTH];
+	char *pw = NULL;
+	size_t i;
+
+	pw = talloc_zero_array(mem_ctx, char, MACHINE_PASSWORD_LENGTH + 1);
+	if (pw == NULL) {
+		return NULL;
+	}
+	odj_wipe_on_free(pw);
+	for (i = 0; i < MACHINE_PASSWORD_LENGTH; i++) {
+		/* rejection sampling keeps the 94 characters uniform */
+		do {
+			if (gnutls_rnd(GNUTLS_RND_KEY, &rnd[i], 1) != 0) {
+				TALLOC_FREE(pw);
+				return NULL;
+			}
+		} while (rnd[i] >= 188);
+		pw[i] = 0x21 + rnd[i] % 94;
+	}
+	explicit_bzero(rnd, sizeof(rnd));
+	return pw;
+}
+
+/* unicodePwd: the password in double quotes, UTF-16LE ([MS-ADTS] 3.1.1.3.1.5) */
+static bool unicode_pwd(TALLOC_CTX *mem_ctx, const char *password,
+			struct ldb_val *val)
+{
+	char *quoted = talloc_asprintf(mem_ctx, "\"%s\"", password);
+	void *utf16 = NULL;
+	size_t len = 0;
+	bool ok;
+
+	if (quoted == NULL) {
+		return false;
+	}
+	odj_wipe_on_free(quoted);
+	ok = convert_string_talloc(mem_ctx, CH_UTF8, CH_UTF16LE, quoted,
+				   strlen(quoted), &utf16, &len);
+	TALLOC_FREE(quoted);
+	if (!ok) {
+		return false;
+	}
+	odj_wipe_on_free(utf16);
+	*val = data_blob_const(utf16, len);
+	return true;
+}
+
+static bool fill_names(struct odj_provision_state *state)
+{
+	const struct odj_dc_info *info = odj_dc_info(state->dc);
+	const char *suffix = state->r->jp2_primary_dns != NULL ?
+		state->r->jp2_primary_dns : info->dns_domain;
+	const char *parent = state->r->ou != NULL ? state->r->ou :
+		info->computers_dn;
+	char *p = NULL;
+
+	state->machine = talloc_strdup(state, state->r->machine_name);
+	if (state->machine == NULL) {
+		return false;
+	}
+	for (p = state->machine; *p != '\0'; p++) {
+		*p = toupper((unsigned char)*p);
+	}
+	state->sam = talloc_asprintf(state, "%s$", state->machine);
+	state->dns_host = talloc_asprintf(state, "%s.%s",
+					  state->r->machine_name, suffix);
+	for (p = state->dns_host; p != NULL && *p != '\0'; p++) {
+		*p = tolower((unsigned char)*p);
+	}
+	state->dn = ldb_dn_new_fmt(state, state->ldb, "CN=%s,%s",
+				   state->machine, parent);
+	return state->sam != NULL && state->dns_host != NULL &&
+	       state->dn != NULL && ldb_dn_validate(state->dn);
+}
+
+static void provision_fail(struct tevent_req *req, NTSTATUS status,
+			   const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void provision_fail(struct tevent_req *req, NTSTATUS status,
+			   const char *fmt, ...)
+{
+	struct odj_provision_state *state = tevent_req_data(
+		req, struct odj_provision_state);
+	va_list ap;
+
+	TALLOC_FREE(state->why);
+	va_start(ap, fmt);
+	state->why = talloc_vasprintf(state, fmt, ap);
+	va_end(ap);
+	tevent_req_nterror(req, status);
+}
+
+struct tevent_req *odj_provision_send(TALLOC_CTX *mem_ctx,
+				      struct tevent_context *ev,
+				      struct odj_dc *dc,
+				      const struct odj_provision_request *r)
+{
+	struct tevent_req *req = NULL, *subreq = NULL;
+	struct odj_provision_state *state = NULL;
+	const struct odj_dc_info *info = odj_dc_info(dc);
+	char *filter = NULL;
+
+	req = tevent_req_create(mem_ctx, &state, struct odj_provision_state);
+	if (req == NULL) {
+		return NULL;
+	}
+	state->ev = ev;
+	state->dc = dc;
+	state->ldb = odj_dc_ldb(dc);
+	state->r = r;
+	state->result = talloc_zero(state, struct odj_provision_result);
+	if (tevent_req_nomem(state->result, req)) {
+		return tevent_req_post(req, ev);
+	}
+
+	if (r->machine_name == NULL || !valid_machine_name(r->machine_name)) {
+		provision_fail(req, NT_STATUS_INVALID_COMPUTER_NAME,
+			       "'%s' is not a valid computer name (1 to 15 "
+			       "characters, not all digits, none of "
+			       "\\/:*?\"<>|.,;=+[] or space)",
+			       r->machine_name != NULL ? r->machine_name : "");
+		return tevent_req_post(req, ev);
+	}
+	if (!fill_names(state)) {
+		provision_fail(req, NT_STATUS_OBJECT_PATH_SYNTAX_BAD,
+			       "'%s' is not a valid OU DN",
+			       r->ou != NULL ? r->ou : info->computers_dn);
+		return tevent_req_post(req, ev);
+	}
+	state->options = (r->reuse ? NETSETUP_PROVISION_REUSE_ACCOUNT : 0) |
+		(r->defpwd ? NETSETUP_PROVISION_USE_DEFAULT_PASSWORD : 0) |
+		(r->nosearch ? NETSETUP_PROVISION_SKIP_ACCOUNT_SEARCH : 0) |
+		(r->downlevel ? NETSETUP_PROVISION_DOWNLEVEL_PRIV_SUPPORT : 0);
+
+	/* djoin /DEFPWD: the lower case machine name, as Windows resets */
+	if (r->defpwd) {
+		char *p = NULL;
+
+		state->password = odj_secret_strdup(state, r->machine_name);
+		for (p = state->password; p != NULL && *p != '\0'; p++) {
+			*p = tolower((unsigned char)*p);
+		}
+	} else {
+		state->password = random_password(state);
+	}
+	if (tevent_req_nomem(state->password, req)) {
+		return tevent_req_post(req, ev);
+	}
+
+	/* djoin /NOSEARCH: the add itself detects a conflict */
+	if (r->nosearch) {
+		provision_add(req);
+		return tevent_req_is_in_progress(req) ? req :
+			tevent_req_post(req, ev);
+	}
+	filter = talloc_asprintf(state, "(sAMAccountName=%s)", state->sam);
+	if (tevent_req_nomem(filter, req)) {
+		return tevent_req_post(req, ev);
+	}
+	subreq = odj_ldb_search_send(state, ev, state->ldb,
+				     ldb_dn_new(state, state->ldb,
+						info->domain_dn),
+				     LDB_SCOPE_SUBTREE, account_attrs, filter);
+	if (tevent_req_nomem(subreq, req)) {
+		return tevent_req_post(req, ev);
+	}
+	tevent_req_set_callback(subreq, provision_searched, req);
+	return req;
+}
+
+static void provision_add(struct tevent_req *req)
+{
+	struct odj_provision_state *state = tevent_req_data(
+		req, struct odj_provision_state);
+	struct tevent_req *subreq = NULL;
+	struct ldb_message *msg = NULL;
+	struct ldb_val pwd;
+	char *spn[4];
+	int ret = LDB_SUCCESS;
+	int i;
+
+	msg = ldb_msg_new(state);
+	if (tevent_req_nomem(msg, req)) {
+		return;
+	}
+	msg->dn = state->dn;
+	spn[0] = talloc_asprintf(msg, "HOST/%s", state->machine);
+	spn[1] = talloc_asprintf(msg, "HOST/%s", state->dns_host);
+	spn[2] = talloc_asprintf(msg, "RestrictedKrbHost/%s", state->machine);
+	spn[3] = talloc_asprintf(msg, "RestrictedKrbHost/%s",
+				 state->dns_host);
+	if (!unicode_pwd(msg, state->password, &pwd)) {
+		tevent_req_oom(req);
+		return;
+	}
+	ret |= ldb_msg_add_string(msg, "objectClass", "computer");
+	ret |= ldb_msg_add_string(msg, "sAMAccountName", state->sam);
+	ret |= ldb_msg_add_fmt(msg, "userAccountControl", "%u",
+			       UF_WORKSTATION_TRUST_ACCOUNT);
+	ret |= ldb_msg_add_string(msg, "dNSHostName", state->dns_host);
+	for (i = 0; i < 4; i++) {
+		ret |= spn[i] == NULL ? LDB_ERR_OPERATIONS_ERROR :
+			ldb_msg_add_string(msg, "servicePrincipalName",
+					   spn[i]);
+	}
+	ret |= ldb_msg_add_string(msg, "msDS-SupportedEncryptionTypes",
+				  MACHINE_ENCTYPES);
+	ret |= ldb_msg_add_value(msg, "unicodePwd", &pwd, NULL);
+	if (ret != LDB_SUCCESS) {
+		tevent_req_oom(req);
+		return;
+	}
+	subreq = odj_ldb_add_send(state, state->ev, state->ldb, msg);
+	if (tevent_req_nomem(subreq, req)) {
+		return;
+	}
+	tevent_req_set_callback(subreq, provision_added, req);
+}
+
+/* Reset the password of an existing account (djoin /REUSE). */
+static void provision_set_password(struct tevent_req *req)
+{
+	struct odj_provision_state *state = tevent_req_data(
+		req, struct odj_provision_state);
+	struct tevent_req *subreq = NULL;
+	struct ldb_message *msg = NULL;
+	struct ldb_val pwd;
+	int ret;
+
+	msg = ldb_msg_new(state);
+	if (tevent_req_nomem(msg, req)) {
+		return;
+	}
+	msg->dn = state->dn;
+	if (!unicode_pwd(msg, state->password, &pwd)) {
+		tevent_req_oom(req);
+		return;
+	}
+	ret = ldb_msg_add_value(msg, "unicodePwd", &pwd, NULL);
+	if (ret == LDB_SUCCESS) {
+		msg->elements[0].flags = LDB_FLAG_MOD_REPLACE;
+	}
+	if (ret != LDB_SUCCESS) {
+		tevent_req_oom(req);
+		return;
+	}
+	subreq = odj_ldb_modify_send(state, state->ev, state->ldb, msg);
+	if (tevent_req_nomem(subreq, req)) {
+		return;
+	}
+	tevent_req_set_callback(subreq, provision_password_set, req);
+}
+
+static bool is_computer(const struct ldb_message *msg)
+{
+	struct ldb_message_element *oc = NULL;
+	unsigned int i;
+	unsigned int uac;
+
+	oc = ldb_msg_find_element(msg, "objectClass");
+	uac = ldb_msg_find_attr_as_uint(msg, "userAccountControl", 0);
+	for (i = 0; oc != NULL && i < oc->num_values; i++) {
+		if (strcasecmp((const char *)oc->values[i].data,
+			       "computer") == 0) {
+			return (uac & UF_WORKSTATION_TRUST_ACCOUNT) != 0;
+		}
+	}
+	return false;
+}
+
+/* objectSid and objectGUID of the account into the result */
+static bool take_identity(struct odj_provision_state *state,
+			  const struct ldb_message *msg)
+{
+	struct odj_provision_result *res = state->result;
+	const struct ldb_val *sid = ldb_msg_find_ldb_val(msg, "objectSid");
+	const struct ldb_val *guid = ldb_msg_find_ldb_val(msg, "objectGUID");
+	DATA_BLOB g;
+
+	res->machine_sid = talloc_zero(res, struct ODJ_SID);
+	if (res->machine_sid == NULL || sid == NULL || guid == NULL) {
+		return false;
+	}
+	if (!odj_sid_from_blob(res->machine_sid, sid->data, sid->length,
+			       res->machine_sid) ||
+	    res->machine_sid->SubAuthorityCount == 0) {
+		return false;
+	}
+	res->rid = res->machine_sid->SubAuthority[
+		res->machine_sid->SubAuthorityCount - 1];
+	g = data_blob_const(guid->data, guid->length);
+	return NT_STATUS_IS_OK(GUID_from_data_blob(&g, &res->object_guid));
+}
+
+static void provision_searched(struct tevent_req *subreq)
+{
+	struct tevent_req *req = tevent_req_callback_data(
+		subreq, struct tevent_req);
+	struct odj_provision_state *state = tevent_req_data(
+		req, struct odj_provision_state);
+	struct ldb_result *res = NULL;
+	char *msg = NULL;
+	NTSTATUS status;
+
+	status = odj_ldb_recv(subreq, state, &res, NULL, &msg);
+	TALLOC_FREE(subreq);
+	if (!NT_STATUS_IS_OK(status)) {
+		provision_fail(req, status, "searching for %s failed: %s",
+			       state->sam, msg != NULL ? msg :
+			       nt_errstr(status));
+		return;
+	}
+	if (res->count == 0) {
+		provision_add(req);
+		return;
+	}
+	state->dn = talloc_steal(state, res->msgs[0]->dn);
+	if (!state->r->reuse) {
+		/* djoin refuses too: a reset would break a handed-out blob */
+		provision_fail(req, NT_STATUS_USER_EXISTS,
+			       "the account %s already exists (%s); use "
+			       "reuse (/REUSE) to reset its password",
+			       state->sam, ldb_dn_get_linearized(state->dn));
+		return;
+	}
+	if (!is_computer(res->msgs[0])) {
+		provision_fail(req, NT_STATUS_USER_EXISTS,
+			       "%s (%s) exists but is not a workstation "
+			       "account; refusing to reuse it", state->sam,
+			       ldb_dn_get_linearized(state->dn));
+		return;
+	}
+	if (!take_identity(state, res->msgs[0])) {
+		provision_fail(req, NT_STATUS_INVALID_SID,
+			       "%s has no valid objectSid/objectGUID",
+			       ldb_dn_get_linearized(state->dn));
+		return;
+	}
+	provision_set_password(req);
+}
+
+static void provision_added(struct tevent_req *subreq)
+{
+	struct tevent_req *req = tevent_req_callback_data(
+		subreq, struct tevent_req);
+	struct odj_provision_state *state = tevent_req_data(
+		req, struct odj_provision_state);
+	const char * const attrs[] = { "objectSid", "objectGUID", NULL };
+	const char *dn = ldb_dn_get_linearized(state->dn);
+	char *msg = NULL;
+	int err = 0;
+	NTSTATUS status;
+
+	status = odj_ldb_recv(subreq, state, NULL, &err, &msg);
+	TALLOC_FREE(subreq);
+	if (err == LDB_ERR_ENTRY_ALREADY_EXISTS && state->r->reuse) {
+		/* nosearch + reuse: the account is where we expected it */
+		provision_set_password(req);
+		return;
+	}
+	if (err == LDB_ERR_ENTRY_ALREADY_EXISTS) {
+		provision_fail(req, NT_STATUS_USER_EXISTS,
+			       "%s already exists; use reuse (/REUSE) to "
+			       "reset its password", dn);
+		return;
+	}
+	if (err == LDB_ERR_NO_SUCH_OBJECT) {
+		provision_fail(req, NT_STATUS_NOT_FOUND,
+			       "the container for %s does not exist (wrong "
+			       "OU?): %s", dn, msg != NULL ? msg : "");
+		return;
+	}
+	if (err == LDB_ERR_INSUFFICIENT_ACCESS_RIGHTS) {
+		provision_fail(req, NT_STATUS_ACCESS_DENIED,
+			       "no right to create %s: %s", dn,
+			       msg != NULL ? msg : "");
+		return;
+	}
+	if (!NT_STATUS_IS_OK(status)) {
+		provision_fail(req, status, "creating %s failed: %s", dn,
+			       msg != NULL ? msg : nt_errstr(status));
+		return;
+	}
+	state->result->created = true;
+	subreq = odj_ldb_search_send(state, state->ev, state->ldb, state->dn,
+				     LDB_SCOPE_BASE, attrs,
+				     "(objectClass=*)");
+	if (tevent_req_nomem(subreq, req)) {
+		return;
+	}
+	tevent_req_set_callback(subreq, provision_read_back, req);
+}
+
+static void provision_password_set(struct tevent_req *subreq)
+{
+	struct tevent_req *req = tevent_req_callback_data(
+		subreq, struct tevent_req);
+	struct odj_provision_state *state = tevent_req_data(
+		req, struct odj_provision_state);
+	char *msg = NULL;
+	NTSTATUS status;
+
+	status = odj_ldb_recv(subreq, state, NULL, NULL, &msg);
+	TALLOC_FREE(subreq);
+	if (!NT_STATUS_IS_OK(status)) {
+		provision_fail(req, status, "resetting the password of %s "
+			       "failed: %s", ldb_dn_get_linearized(state->dn),
+			       msg != NULL ? msg : nt_errstr(status));
+		return;
+	}
+	provision_compose(req);
+}
+
+/* Delete the account this request created, then fail with @p status. */
+static void provision_rollback(struct tevent_req *req, NTSTATUS status)
+{
+	struct odj_provision_state *state = tevent_req_data(
+		req, struct odj_provision_state);
+	struct tevent_req *subreq = NULL;
+
+	state->failure = status;
+	subreq = odj_ldb_delete_send(state, state->ev, state->ldb, state->dn);
+	if (tevent_req_nomem(subreq, req)) {
+		return;
+	}
+	tevent_req_set_callback(subreq, provision_rolled_back, req);
+}
+
+static void provision_rolled_back(struct tevent_req *subreq)
+{
+	struct tevent_req *req = tevent_req_callback_data(
+		subreq, struct tevent_req);
+	struct odj_provision_state *state = tevent_req_data(
+		req, struct odj_provision_state);
+	char *msg = NULL;
+	NTSTATUS status;
+
+	status = odj_ldb_recv(subreq, state, NULL, NULL, &msg);
+	TALLOC_FREE(subreq);
+	if (!NT_STATUS_IS_OK(status)) {
+		state->why = talloc_asprintf_append(
+			state->why, "; and deleting %s again failed: %s "
+			"(delete it by hand)", ldb_dn_get_linearized(state->dn),
+			msg != NULL ? msg : nt_errstr(status));
+	} else {
+		state->why = talloc_asprintf_append(
+			state->why, "; %s was deleted again",
+			ldb_dn_get_linearized(state->dn));
+	}
+	tevent_req_nterror(req, state->failure);
+}
+
+static void provision_read_back(struct tevent_req *subreq)
+{
+	struct tevent_req *req = tevent_req_callback_data(
+		subreq, struct tevent_req);
+	struct odj_provision_state *state = tevent_req_data(
+		req, struct odj_provision_state);
+	struct ldb_result *res = NULL;
+	char *msg = NULL;
+	NTSTATUS status;
+
+	status = odj_ldb_recv(subreq, state, &res, NULL, &msg);
+	TALLOC_FREE(subreq);
+	if (NT_STATUS_IS_OK(status) &&
+	    (res->count != 1 || !take_identity(state, res->msgs[0]))) {
+		status = NT_STATUS_INVALID_SID;
+		msg = talloc_strdup(state, "no valid objectSid/objectGUID");
+	}
+	if (!NT_STATUS_IS_OK(status)) {
+		state->why = talloc_asprintf(state, "reading back %s failed: "
+					     "%s",
+					     ldb_dn_get_linearized(state->dn),
+					     msg != NULL ? msg :
+					     nt_errstr(status));
+		provision_rollback(req, status);
+		return;
+	}
+	provision_compose(req);
+}
+
+static void provision_compose(struct tevent_req *req)
+{
+	struct odj_provision_state *state = tevent_req_data(
+		req, struct odj_provision_state);
+	const struct odj_provision_request *r = state->r;
+	struct odj_provision_result *res = state->result;
+	struct odj_compose c = {
+		.dc = odj_dc_info(state->dc),
+		.machine_name = r->machine_name,
+		.machine_password = state->password,
+		.rid = res->rid,
+		.object_guid = &res->object_guid,
+		.options = state->options,
+		.jp2_netbios_name = r->jp2_netbios_name,
+		.jp2_site = r->jp2_site,
+		.jp2_site_persistent = r->jp2_site_persistent,
+		.jp2_primary_dns = r->jp2_primary_dns,
+	};
+	NTSTATUS status;
+
+	res->account_dn = talloc_strdup(res, ldb_dn_get_linearized(state->dn));
+	res->sam_account_name = talloc_strdup(res, state->sam);
+	status = odj_compose(res, &c, &res->pd);
+	if (NT_STATUS_IS_OK(status) && res->account_dn == NULL) {
+		status = NT_STATUS_NO_MEMORY;
+	}
+	if (!NT_STATUS_IS_OK(status)) {
+		state->why = talloc_strdup(state, "composing the blob failed");
+		if (res->created) {
+			provision_rollback(req, status);
+			return;
+		}
+		tevent_req_nterror(req, status);
+		return;
+	}
+	tevent_req_done(req);
+}
+
+NTSTATUS odj_provision_recv(struct tevent_req *req,
+			    TALLOC_CTX *mem_ctx,
+			    struct odj_provision_result **result,
+			    char **why)
+{
+	struct odj_provision_state *state = tevent_req_data(
+		req, struct odj_provision_state);
+	NTSTATUS status;
+
+	if (tevent_req_is_nterror(req, &status)) {
+		if (why != NULL && state->why != NULL) {
+			*why = talloc_move(mem_ctx, &state->why);
+		}
+		tevent_req_received(req);
+		return status;
+	}
+	*result = talloc_move(mem_ctx, &state->result);
+	tevent_req_received(req);
+	return NT_STATUS_OK;
+}
+
+NTSTATUS odj_provision(TALLOC_CTX *mem_ctx,
+		       struct odj_dc *dc,
+		       const struct odj_provision_request *r,
+		       struct odj_provision_result **result,
+		       char **why)
+{
+	struct tevent_context *ev = odj_dc_ev(dc);
+	struct tevent_req *req = NULL;
+	NTSTATUS status;
+
+	req = odj_provision_send(mem_ctx, ev, dc, r);
+	if (req == NULL) {
+		return NT_STATUS_NO_MEMORY;
+	}
+	if (!tevent_req_poll(req, ev)) {
+		TALLOC_FREE(req);
+		return NT_STATUS_INTERNAL_ERROR;
+	}
+	status = odj_provision_recv(req, mem_ctx, result, why);
+	TALLOC_FREE(req);
+	return status;
+}
+
+NTSTATUS odj_account_delete(TALLOC_CTX *mem_ctx,
+			    struct odj_dc *dc,
+			    const char *dn,
+			    char **why)
+{
+	struct tevent_context *ev = odj_dc_ev(dc);
+	struct ldb_context *ldb = odj_dc_ldb(dc);
+	struct tevent_req *req = NULL;
+	char *msg = NULL;
+	NTSTATUS status;
+
+	req = odj_ldb_delete_send(mem_ctx, ev, ldb, ldb_dn_new(mem_ctx, ldb,
+								dn));
+	if (req == NULL) {
+		return NT_STATUS_NO_MEMORY;
+	}
+	if (!tevent_req_poll(req, ev)) {
+		TALLOC_FREE(req);
+		return NT_STATUS_INTERNAL_ERROR;
+	}
+	status = odj_ldb_recv(req, mem_ctx, NULL, NULL, &msg);
+	TALLOC_FREE(req);
+	if (!NT_STATUS_IS_OK(status)) {
+		odj_why(mem_ctx, why, "deleting %s failed: %s", dn,
+			msg != NULL ? msg : nt_errstr(status));
+	}
+	return status;
+}
