@@ -246,6 +246,81 @@ static void wipe_win7(struct ODJ_WIN7BLOB *w)
 	}
 }
 
+/*
+ * NDR lets a unique pointer be NULL whatever its size_is() count says.
+ * Whoever walks the count would then read through NULL: refuse that.
+ */
+static bool counted_ok(TALLOC_CTX *ctx, uint32_t count, const void *ptr,
+		       const char *name, char **why)
+{
+	if (count > 0 && ptr == NULL) {
+		odj_why(ctx, why, "%s: NULL pointer with a count of %" PRIu32,
+			name, count);
+		return false;
+	}
+	return true;
+}
+
+static bool cert_ok(TALLOC_CTX *ctx, const struct OP_CERT_PART *c,
+		    char **why)
+{
+	uint32_t i;
+
+	if (!counted_ok(ctx, c->cPfxStores, c->pPfxStores, "pPfxStores",
+			why) ||
+	    !counted_ok(ctx, c->cSstStores, c->pSstStores, "pSstStores",
+			why) ||
+	    !counted_ok(ctx, c->Extension.cbBlob, c->Extension.pBlob,
+			"Extension", why)) {
+		return false;
+	}
+	for (i = 0; i < c->cPfxStores; i++) {
+		const struct OP_CERT_PFX_STORE *pfx = &c->pPfxStores[i];
+
+		if (!counted_ok(ctx, pfx->cbPfx, pfx->pPfx, "pPfx", why)) {
+			return false;
+		}
+	}
+	for (i = 0; i < c->cSstStores; i++) {
+		const struct OP_CERT_SST_STORE *sst = &c->pSstStores[i];
+
+		if (!counted_ok(ctx, sst->cbSst, sst->pSst, "pSst", why)) {
+			return false;
+		}
+	}
+	return true;
+}
+
+static bool policy_ok(TALLOC_CTX *ctx, const struct OP_POLICY_PART *p,
+		      char **why)
+{
+	uint32_t i, j;
+
+	if (!counted_ok(ctx, p->cElementLists, p->pElementLists,
+			"pElementLists", why) ||
+	    !counted_ok(ctx, p->Extension.cbBlob, p->Extension.pBlob,
+			"Extension", why)) {
+		return false;
+	}
+	for (i = 0; i < p->cElementLists; i++) {
+		const struct OP_POLICY_ELEMENT_LIST *l = &p->pElementLists[i];
+
+		if (!counted_ok(ctx, l->cElements, l->pElements,
+				"pElements", why)) {
+			return false;
+		}
+		for (j = 0; j < l->cElements; j++) {
+			const struct OP_POLICY_ELEMENT *e = &l->pElements[j];
+
+			if (!counted_ok(ctx, e->cbValueData, e->pValueData,
+					"pValueData", why)) {
+				return false;
+			}
+		}
+	}
+	return true;
+}
+
 static NTSTATUS decode_part(TALLOC_CTX *mem_ctx,
 			    const struct OP_PACKAGE_PART *in,
 			    struct odj_part *out,
@@ -259,6 +334,12 @@ static NTSTATUS decode_part(TALLOC_CTX *mem_ctx,
 	out->flags = in->ulFlags;
 	out->kind = odj_part_kind_from_guid(&in->PartType);
 	out->extension = op_blob(&in->Extension);
+	if (!counted_ok(mem_ctx, in->Part.cbBlob, in->Part.pBlob, "Part",
+			why) ||
+	    !counted_ok(mem_ctx, in->Extension.cbBlob, in->Extension.pBlob,
+			"Extension", why)) {
+		return NT_STATUS_INVALID_NETWORK_RESPONSE;
+	}
 
 	codec = part_codec_by_kind(out->kind);
 	if (codec == NULL) {
@@ -273,6 +354,12 @@ static NTSTATUS decode_part(TALLOC_CTX *mem_ctx,
 	out->u.ptr = s.p;
 	if (out->kind == ODJ_PART_JOIN_PROVIDER) {
 		wipe_win7(out->u.win7);
+	}
+	if ((out->kind == ODJ_PART_CERT &&
+	     !cert_ok(mem_ctx, out->u.cert, why)) ||
+	    (out->kind == ODJ_PART_POLICY &&
+	     !policy_ok(mem_ctx, out->u.policy, why))) {
+		return NT_STATUS_INVALID_NETWORK_RESPONSE;
 	}
 	return NT_STATUS_OK;
 }
@@ -295,6 +382,12 @@ static NTSTATUS decode_collection(TALLOC_CTX *mem_ctx,
 		return status;
 	}
 	c = s.p;
+	if (!counted_ok(mem_ctx, c->cParts, c->pParts, "pParts", why) ||
+	    !counted_ok(mem_ctx, c->Extension.cbBlob, c->Extension.pBlob,
+			"Extension", why)) {
+		odj_why_prefix(mem_ctx, why, "part collection");
+		return NT_STATUS_INVALID_NETWORK_RESPONSE;
+	}
 	pkg->collection_extension = op_blob(&c->Extension);
 	pkg->num_parts = c->cParts;
 	pkg->parts = talloc_zero_array(mem_ctx, struct odj_part, c->cParts);
@@ -334,6 +427,16 @@ static NTSTATUS decode_package(TALLOC_CTX *mem_ctx,
 		return status;
 	}
 	p = s.p;
+	if (!counted_ok(mem_ctx, p->EncryptionContext.cbBlob,
+			p->EncryptionContext.pBlob, "EncryptionContext",
+			why) ||
+	    !counted_ok(mem_ctx, p->WrappedPartCollection.cbBlob,
+			p->WrappedPartCollection.pBlob,
+			"WrappedPartCollection", why) ||
+	    !counted_ok(mem_ctx, p->Extension.cbBlob, p->Extension.pBlob,
+			"Extension", why)) {
+		return NT_STATUS_INVALID_NETWORK_RESPONSE;
+	}
 	pkg = talloc_zero(mem_ctx, struct odj_package);
 	if (pkg == NULL) {
 		return NT_STATUS_NO_MEMORY;
@@ -368,6 +471,9 @@ static NTSTATUS decode_blob(TALLOC_CTX *mem_ctx,
 
 	out->format = in->ulODJFormat;
 	odj_wipe_on_free(in->pBlob);
+	if (!counted_ok(mem_ctx, in->cbBlob, in->pBlob, "pBlob", why)) {
+		return NT_STATUS_INVALID_NETWORK_RESPONSE;
+	}
 
 	switch (in->ulODJFormat) {
 	case ODJ_WIN7_FORMAT:
@@ -428,6 +534,11 @@ NTSTATUS odj_provision_data_decode(TALLOC_CTX *mem_ctx,
 		odj_why(pd, why, "ODJ_PROVISION_DATA: version %" PRIu32
 			", expected 1", in->ulVersion);
 		status = NT_STATUS_REVISION_MISMATCH;
+		goto fail;
+	}
+	if (!counted_ok(pd, in->ulcBlobs, in->pBlobs, "pBlobs", why)) {
+		odj_why_prefix(pd, why, "ODJ_PROVISION_DATA");
+		status = NT_STATUS_INVALID_NETWORK_RESPONSE;
 		goto fail;
 	}
 	pd->version = in->ulVersion;

@@ -30,11 +30,13 @@ static bool set_unicode_string(TALLOC_CTX *mem_ctx,
 		return false;
 	}
 	TALLOC_FREE(utf16);
-	if (units > UINT16_MAX) {
+	if (units > UINT16_MAX - 2) {
 		return false;
 	}
+	/* Windows counts room for the NUL in MaximumLength (the page
+	 * says it doesn't); we write what Windows writes */
 	u->Length = units;
-	u->MaximumLength = units;
+	u->MaximumLength = units + 2;
 	u->Buffer = talloc_strdup(mem_ctx, s);
 	return u->Buffer != NULL;
 }

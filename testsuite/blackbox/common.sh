@@ -1,0 +1,116 @@
+# Blackbox test helpers, in the spirit of Samba's testprogs/blackbox
+# (testit, testit_expect_failure, testit_grep).  Sourced by test_*.sh.
+#
+# Each test prints "PASS: name" or "FAIL: name" (with the command's
+# output); results are appended to $ODJ_TEST_RESULTS when the runner sets
+# it, and every script ends with "exit $failed".
+
+failed=0
+passed=0
+
+ODJ_TOP=${ODJ_TOP:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
+ODJ=${ODJ:-$ODJ_TOP/bin/default/odj}
+ODJ_DATA=$ODJ_TOP/testsuite/data
+# $VALGRIND may hold a valgrind command line to run odj under
+VALGRIND=${VALGRIND:-}
+
+_record() {
+	if [ -n "${ODJ_TEST_RESULTS:-}" ]; then
+		printf '%s %s\n' "$1" "$2" >>"$ODJ_TEST_RESULTS"
+	fi
+}
+
+_pass() {
+	passed=$((passed + 1))
+	printf 'PASS: %s\n' "$1"
+	_record PASS "$1"
+}
+
+_fail() {
+	failed=$((failed + 1))
+	printf 'FAIL: %s\n' "$1"
+	if [ -n "${2:-}" ]; then
+		printf '%s\n' "$2" | sed 's/^/    | /'
+	fi
+	_record FAIL "$1"
+}
+
+# testit NAME CMD...: CMD must succeed
+testit() {
+	local name=$1 out rc
+	shift
+	out=$("$@" 2>&1) && rc=0 || rc=$?
+	if [ $rc = 0 ]; then
+		_pass "$name"
+	else
+		_fail "$name" "exit $rc: $out"
+	fi
+	return 0
+}
+
+# testit_expect_failure NAME CMD...: CMD must fail
+testit_expect_failure() {
+	local name=$1 out rc
+	shift
+	out=$("$@" 2>&1) && rc=0 || rc=$?
+	if [ $rc != 0 ]; then
+		_pass "$name"
+	else
+		_fail "$name" "unexpected success: $out"
+	fi
+	return 0
+}
+
+# testit_grep NAME REGEX CMD...: CMD must succeed and print REGEX
+testit_grep() {
+	local name=$1 re=$2 out rc
+	shift 2
+	out=$("$@" 2>&1) && rc=0 || rc=$?
+	if [ $rc = 0 ] && printf '%s\n' "$out" | grep -Eq -- "$re"; then
+		_pass "$name"
+	else
+		_fail "$name" "exit $rc, wanted /$re/: $out"
+	fi
+	return 0
+}
+
+# testit_exit NAME CODE REGEX CMD...: CMD must exit CODE printing REGEX
+testit_exit() {
+	local name=$1 want=$2 re=$3 out rc
+	shift 3
+	out=$("$@" 2>&1) && rc=0 || rc=$?
+	if [ "$rc" = "$want" ] && printf '%s\n' "$out" | grep -Eq -- "$re"
+	then
+		_pass "$name"
+	else
+		_fail "$name" "exit $rc (wanted $want), wanted /$re/: $out"
+	fi
+	return 0
+}
+
+# check NAME COMMAND-STRING: a shell condition that must hold
+check() {
+	local name=$1
+	shift
+	if eval "$*"; then
+		_pass "$name"
+	else
+		_fail "$name" "condition failed: $*"
+	fi
+	return 0
+}
+
+odj() {
+	$VALGRIND "$ODJ" "$@"
+}
+
+# file_mode PATH: octal permission bits
+file_mode() {
+	stat -c %a "$1"
+}
+
+# A scratch directory for this script, removed on exit.
+odj_scratch() {
+	ODJ_SCRATCH=$(mktemp -d "${TMPDIR:-/tmp}/odj-bb.XXXXXX")
+	trap 'rm -rf "$ODJ_SCRATCH"' EXIT
+}
