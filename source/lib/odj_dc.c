@@ -338,6 +338,25 @@ static NTSTATUS read_domain(TALLOC_CTX *mem_ctx, struct odj_dc *dc,
 	return NT_STATUS_OK;
 }
 
+/* DC=odj,DC=test -> odj.test */
+static char *dns_domain_of(TALLOC_CTX *mem_ctx, struct ldb_context *ldb,
+			   const char *domain_dn)
+{
+	struct ldb_dn *dn = ldb_dn_new(mem_ctx, ldb, domain_dn);
+	char *canonical = NULL;
+	char *slash = NULL;
+
+	canonical = ldb_dn_canonical_string(mem_ctx, dn);
+	if (canonical == NULL) {
+		return NULL;
+	}
+	slash = strchr(canonical, '/');
+	if (slash != NULL) {
+		*slash = '\0';
+	}
+	return canonical;
+}
+
 static NTSTATUS fill_from_ping(TALLOC_CTX *mem_ctx, struct odj_dc *dc,
 			       const char *domain, char **why)
 {
@@ -425,7 +444,7 @@ NTSTATUS odj_dc_connect(TALLOC_CTX *mem_ctx,
 	TALLOC_CTX *tmp_ctx = NULL;
 	struct odj_dc *dc = NULL;
 	const char **names = NULL;
-	const char *ping_domain = domain;
+	const char *ping_domain = NULL;
 	NTSTATUS status = NT_STATUS_NO_LOGON_SERVERS;
 	size_t i;
 
@@ -471,17 +490,11 @@ NTSTATUS odj_dc_connect(TALLOC_CTX *mem_ctx,
 	if (!NT_STATUS_IS_OK(status)) {
 		goto fail;
 	}
-	/* a NetBIOS domain name: ping for the DC's own DNS domain */
-	if (strchr(domain, '.') == NULL) {
-		ping_domain = ldb_dn_canonical_string(
-			tmp_ctx, ldb_dn_new(tmp_ctx, dc->ldb, dc->info.domain_dn));
-		if (ping_domain != NULL && ping_domain[0] != '\0') {
-			char *slash = strchr(ping_domain, '/');
-
-			if (slash != NULL) {
-				*slash = '\0';
-			}
-		}
+	/* ping for the DC's own domain; then check it is the one asked */
+	ping_domain = dns_domain_of(tmp_ctx, dc->ldb, dc->info.domain_dn);
+	if (ping_domain == NULL) {
+		status = NT_STATUS_NO_MEMORY;
+		goto fail;
 	}
 	status = fill_from_ping(tmp_ctx, dc, ping_domain, why);
 	if (!NT_STATUS_IS_OK(status)) {
