@@ -171,4 +171,6 @@ def build(bld):
         bld(rule='${XSLTPROC} --nonet --xinclude -o ${TGT} '
                  '/usr/share/xml/docbook/stylesheet/docbook-xsl/'
                  'manpages/docbook.xsl ${SRC}',
-            source='docs/odj.8.xml', target='docs/odj.8')
+            source='docs/odj.8.xml', target='docs/odj.8',
+            # docbook-xsl chatters on stderr about every page
+            quiet=True)

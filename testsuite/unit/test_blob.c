@@ -10,6 +10,7 @@
  */
 
 #include "odj_test.h"
+#include <unistd.h>
 #include <gen_ndr/misc.h>
 
 /* Expected WIN7 blob contents; the password is only checked for presence */
@@ -790,6 +791,73 @@ static void test_all_parts_round_trip(void **state)
 	TALLOC_FREE(pd);
 }
 
+/*
+ * A peer decoder: Samba's ndrdump (package samba-testsuite) reads what we
+ * encode, every part type included, and sees the same values.
+ */
+static void test_peer_ndrdump(void **state)
+{
+	TALLOC_CTX *ctx = *state;
+	struct odj_provision_data *pd = make_pd(ctx, 2);
+	const char *want[] = {
+		"pull returned Success",
+		"lpMachineName            : 'CLIENT\xc3\x9c'",
+		"Rid                      : 0x00000645 (1605)",
+		"lpSid                    : 'S-1-5-21-1-2-3-1605'",
+		"lpNetbiosName            : 'CLIENT'",
+		"lpSiteName               : 'Z\xc3\xbcrich'",
+		"pTemplateName            : 'Machine'",
+		"pStoreName               : 'ROOT'",
+		"pKeyPath                 : 'Software\\Policies\\Example'",
+		"pSource                  : "
+			"'{31B2F340-016D-11D2-945F-00C04FB984F9}'",
+		"ulFlags                  : 0x00000001 (1)",
+	};
+	char path[] = "/tmp/odj-peer-XXXXXX";
+	char *cmd = NULL;
+	char *out = NULL;
+	char buf[4096];
+	DATA_BLOB enc;
+	FILE *f = NULL;
+	size_t i, n;
+	int fd;
+
+	if (system("command -v ndrdump >/dev/null 2>&1") != 0) {
+		skip();
+	}
+	pd->blobs[0].format = ODJ_WIN7_FORMAT;
+	pd->blobs[0].win7 = make_win7(pd);
+	pd->blobs[1].format = ODJ_WIN8_FORMAT;
+	pd->blobs[1].package = make_package(pd);
+	assert_nt_ok(odj_provision_data_encode(ctx, pd, &enc, NULL));
+
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, enc.data, enc.length), enc.length);
+	close(fd);
+	cmd = talloc_asprintf(ctx, "ndrdump ODJ "
+			      "ODJ_PROVISION_DATA_serialized_ptr struct %s "
+			      "2>&1", path);
+	f = popen(cmd, "r");
+	assert_non_null(f);
+	out = talloc_strdup(ctx, "");
+	while ((n = fread(buf, 1, sizeof(buf) - 1, f)) > 0) {
+		buf[n] = '\0';
+		out = talloc_strdup_append(out, buf);
+	}
+	pclose(f);
+	unlink(path);
+	for (i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		if (strstr(out, want[i]) == NULL) {
+			fail_msg("ndrdump output lacks \"%s\"", want[i]);
+		}
+	}
+	TALLOC_FREE(out);
+	TALLOC_FREE(cmd);
+	TALLOC_FREE(enc.data);
+	TALLOC_FREE(pd);
+}
+
 /* Every kind alone in a package, so a failure points at one type */
 static void test_each_part_round_trip(void **state)
 {
@@ -1014,6 +1082,7 @@ int main(void)
 		odj_test(test_samba_round_trip),
 		odj_test(test_all_parts_round_trip),
 		odj_test(test_each_part_round_trip),
+		odj_test(test_peer_ndrdump),
 		odj_test(test_unknown_format_built),
 		odj_test(test_unknown_format_vector),
 		odj_test(test_part_kinds),
