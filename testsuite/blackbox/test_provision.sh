@@ -248,6 +248,25 @@ check "rollback: the account is gone from the DC" '! exists "$N10"'
 check "rollback: no blob, no temp file" \
 	'[ -z "$(ls "$S" | grep "$N10")" ]'
 
+# --- DC discovery through DNS SRV records (no dcname)
+N15=$(name r)
+testit_grep "provision finds the DC by SRV lookup" "on $ODJ_DC_NAME" \
+	odj provision domain="$ODJ_DNS_DOMAIN" machine_name="$N15" \
+	savefile="$S/$N15.odj" -s "$CONF" -U "$ADMIN"
+testit_exit "no SRV records for a domain" 6 'no domain controller' \
+	odj provision domain=nowhere.invalid machine_name="$N15" \
+	savefile="$S/x.odj" -s "$CONF" -U "$ADMIN"
+
+# --- -d 10 and friends: the password appears nowhere
+N16=$(name s)
+provision machine_name="$N16" savefile="$S/$N16.odj" -U "$ADMIN" \
+	-d 10 --realm="$ODJ_REALM" --workgroup="$ODJ_DOMAIN" \
+	>"$S/$N16.log" 2>&1
+pw16=$(blob_password "$S/$N16.odj")
+check "provision -d 10 --realm --workgroup works" '[ -n "$pw16" ]'
+check "provision -d 10 never prints the machine password" \
+	'! grep -qF -- "$pw16" "$S/$N16.log"'
+
 # --- Kerberos credentials (-k with a ccache)
 export KRB5CCNAME=FILE:$S/admin.ccache
 printf '%s\n' "$ODJ_ADMIN_PASS" | kinit "$ODJ_ADMIN_USER@$ODJ_REALM" \

@@ -10,6 +10,11 @@
 #                                                 wbinfo etc. talking to this
 #                                                 client's winbindd
 #   client.sh smbconf CLIENTPREFIX                print the smb.conf path
+#   client.sh machine-password CLIENTPREFIX       print the machine password
+#                                                 stored in secrets.tdb (no newline)
+#   client.sh keytab CLIENTPREFIX                 write the dedicated keytab from
+#                                                 secrets.tdb (net ads keytab
+#                                                 create), print its path
 #
 # The DC prefix is $ODJ_DC_PREFIX when env.sh is sourced, otherwise the
 # grandparent of CLIENTPREFIX (layout PREFIX/clients/NAME).
@@ -19,7 +24,7 @@ ODJ_PROG=client.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 usage() {
-	sed -n '4,13s/^# \{0,1\}//p' "$0" >&2
+	sed -n '4,20s/^# \{0,1\}//p' "$0" >&2
 	exit 2
 }
 
@@ -68,6 +73,7 @@ register_client() {
 	awk -v n="$name" 'toupper($2) != n' "$list" >"$list.tmp.$$"
 	printf '%s %s\n' "$ip" "$name" >>"$list.tmp.$$"
 	mv -f "$list.tmp.$$" "$list"
+	rm -f "$ODJ_DC_PREFIX/env/hosts"
 	. "$ODJ_ENV_DIR/env.sh" "$ODJ_DC_PREFIX"
 }
 
@@ -134,7 +140,7 @@ client_ip() {
 cmd_new() {
 	[ $# = 2 ] || [ $# = 3 ] || usage
 	local name ip=${3:-}
-	name=$(printf '%s' "$2" | tr 'a-z' 'A-Z')
+	name=${2^^}
 	case $name in
 	'' | *[!A-Z0-9-]* | ???????????????*) odj_die "bad NETBIOSNAME '$2' (A-Z 0-9 -, at most 15)" ;;
 	esac
@@ -172,7 +178,8 @@ require_conf() {
 # SELFTEST_WINBINDD_SOCKET_DIR, with nss_wrapper active (env.sh sets that up).
 client_exec_env() {
 	local lc
-	lc=$(client_name | tr 'A-Z' 'a-z')
+	lc=$(client_name)
+	lc=${lc,,}
 	env SELFTEST_WINBINDD_SOCKET_DIR="$WB_SOCKDIR" \
 		NSS_WRAPPER_HOSTNAME="$lc.$ODJ_DNS_DOMAIN" \
 		KRB5CCNAME="FILE:$CP/krb5cc" \
@@ -213,11 +220,11 @@ cmd_start_winbindd() {
 	fi
 	t0=$(odj_now_ms)
 	rm -f "$WB_PIDFILE"
-	client_exec_env winbindd -D --configfile="$CONF" </dev/null >>"$CP/log/winbindd.stdout" 2>&1 ||
+	client_exec_env winbindd -D --configfile="$CONF" --log-basename="$CP/log" </dev/null >>"$CP/log/winbindd.stdout" 2>&1 ||
 		odj_die "winbindd -D failed"
-	for i in $(seq 100); do
+	for ((i = 0; i < 200; i++)); do
 		pid=$(wb_master_pid) && break
-		sleep 0.1
+		sleep 0.05
 	done
 	if [ -z "${pid:-}" ]; then
 		tail -n 20 "$CP/log/log.winbindd" >&2 2>/dev/null || true
@@ -241,6 +248,24 @@ cmd_stop() {
 	rm -f "$WB_PIDFILE"
 }
 
+# tdbdump prints every byte outside printable ASCII (and backslash, quote) as
+# \XX; the stored password is NUL-terminated UTF-8.
+cmd_machine_password() {
+	local raw
+	require_conf
+	raw=$(tdbdump -k "SECRETS/MACHINE_PASSWORD/$ODJ_DOMAIN" "$CP/private/secrets.tdb") ||
+		odj_die "no machine password in $CP/private/secrets.tdb (not joined?)"
+	raw=${raw%\\00}
+	printf '%b' "$(printf '%s' "$raw" | sed 's/\\\([0-9A-Fa-f][0-9A-Fa-f]\)/\\x\1/g')"
+}
+
+cmd_keytab() {
+	require_conf
+	client_exec_env net ads keytab create -P --configfile="$CONF" >&2 ||
+		odj_die "net ads keytab create failed"
+	printf '%s\n' "$CP/private/krb5.keytab"
+}
+
 cmd_run() {
 	[ $# -ge 1 ] || usage
 	require_conf
@@ -251,8 +276,19 @@ main() {
 	[ $# -ge 2 ] || usage
 	local cmd=$1 cp
 	shift
-	case $cmd in new | start-winbindd | stop | run | smbconf) ;; *) usage ;; esac
-	cp=$(odj_abspath "$1")
+	case $cmd in
+	new | start-winbindd | stop | run | smbconf | machine-password | keytab) ;;
+	*) usage ;;
+	esac
+	if [ "$cmd" = new ]; then
+		cp=$(odj_abspath "$1")
+	elif [ -d "$1" ]; then
+		cp=$(cd -- "$1" && pwd -P)
+	elif [ "$cmd" = stop ]; then
+		return 0
+	else
+		odj_die "no client prefix $1 (client.sh new first)"
+	fi
 	shift
 	load_env "$cp"
 	case $cmd in
@@ -261,6 +297,8 @@ main() {
 	stop) [ $# = 0 ] || usage; cmd_stop ;;
 	run) cmd_run "$@" ;;
 	smbconf) [ $# = 0 ] || usage; require_conf; printf '%s\n' "$CONF" ;;
+	machine-password) [ $# = 0 ] || usage; cmd_machine_password ;;
+	keytab) [ $# = 0 ] || usage; cmd_keytab ;;
 	esac
 }
 

@@ -13,6 +13,8 @@ _odj_env_put() {
 	cat >"$dest.tmp.$$" && mv -f "$dest.tmp.$$" "$dest"
 }
 
+# Sets _odj_ip. The DC address is a property of the prefix: ODJ_DC_IP is
+# read only when the prefix is created.
 _odj_env_dc_ip() {
 	local dir=$1 stored=
 	if [ -s "$dir/dc-ip" ]; then
@@ -22,7 +24,7 @@ _odj_env_dc_ip() {
 		if [ -n "${ODJ_DC_IP:-}" ] && [ "$ODJ_DC_IP" != "$stored" ]; then
 			_odj_env_say "note: prefix was created with DC IP $stored; ignoring ODJ_DC_IP=$ODJ_DC_IP"
 		fi
-		printf '%s\n' "$stored"
+		_odj_ip=$stored
 		return 0
 	fi
 	stored=${ODJ_DC_IP:-127.0.0.10}
@@ -34,7 +36,15 @@ _odj_env_dc_ip() {
 		;;
 	esac
 	printf '%s\n' "$stored" | _odj_env_put "$dir/dc-ip"
-	printf '%s\n' "$stored"
+	_odj_ip=$stored
+}
+
+_odj_env_fresh() {
+	local dir=$1 f
+	for f in hosts dns-hosts resolv.conf krb5.conf passwd group; do
+		[ -s "$dir/$f" ] || return 1
+	done
+	! [ "$dir/clients.list" -nt "$dir/hosts" ] && ! [ "$dir/dc-ip" -nt "$dir/hosts" ]
 }
 
 # Trap 4: nss_wrapper rejects a hosts file with any comment line, so the files
@@ -51,7 +61,7 @@ _odj_env_write_files() {
 		printf '%s %s.%s %s %s\n' "$ip" "$dc" "$dns" "$dc" "$dns"
 		while read -r cip cname; do
 			[ -n "$cname" ] || continue
-			lc=$(printf '%s' "$cname" | tr 'A-Z' 'a-z')
+			lc=${cname,,}
 			printf '%s %s.%s %s\n' "$cip" "$lc" "$dns" "$lc"
 		done <"$dir/clients.list"
 	} | _odj_env_put "$dir/hosts"
@@ -75,7 +85,7 @@ _odj_env_write_files() {
 		done
 		while read -r cip cname; do
 			[ -n "$cname" ] || continue
-			lc=$(printf '%s' "$cname" | tr 'A-Z' 'a-z')
+			lc=${cname,,}
 			printf 'A %s.%s %s\n' "$lc" "$dns" "$cip"
 		done <"$dir/clients.list"
 	} | _odj_env_put "$dir/dns-hosts"
@@ -124,10 +134,12 @@ _odj_env_write_files() {
 	} | _odj_env_put "$dir/group"
 }
 
+# Sets _odj_preload: LD_PRELOAD plus both wrappers, each once.
 _odj_env_preload() {
-	local lib d out=${LD_PRELOAD:-}
+	local lib d path
+	_odj_preload=${LD_PRELOAD:-}
 	for lib in libnss_wrapper.so libresolv_wrapper.so; do
-		local path=
+		path=
 		for d in /usr/lib/x86_64-linux-gnu /usr/lib/*-linux-gnu /usr/lib64 /usr/lib; do
 			if [ -e "$d/$lib" ]; then
 				path=$d/$lib
@@ -138,32 +150,34 @@ _odj_env_preload() {
 			_odj_env_say "error: $lib not found (packages libnss-wrapper, libresolv-wrapper)"
 			return 1
 		fi
-		case " ${out//:/ } " in *" $path "*) continue ;; esac
-		out=${out:+$out:}$path
+		case ":$_odj_preload:" in *":$path:"*) continue ;; esac
+		_odj_preload=${_odj_preload:+$_odj_preload:}$path
 	done
-	printf '%s\n' "$out"
 }
 
 _odj_env_main() {
-	local prefix=${1:-${ODJ_DC_PREFIX:-}} dir ip preload
+	local prefix=${1:-${ODJ_DC_PREFIX:-}} dir ip _odj_ip _odj_preload
 	if [ -z "$prefix" ]; then
 		_odj_env_say "usage: . env.sh PREFIX"
 		return 2
 	fi
-	mkdir -p -- "$prefix/env" || return 1
+	[ -d "$prefix/env" ] || mkdir -p -- "$prefix/env" || return 1
 	prefix=$(cd -- "$prefix" && pwd -P) || return 1
 	dir=$prefix/env
-	ip=$(_odj_env_dc_ip "$dir") || return 1
-	if [ -n "${_ODJ_ENV_LOCK_HELD:-}" ]; then
-		_odj_env_write_files "$dir" "$ip" || return 1
-	else
-		(
-			exec 9>>"$dir/.lock"
-			flock 9
-			_odj_env_write_files "$dir" "$ip"
-		) || return 1
+	_odj_env_dc_ip "$dir" || return 1
+	ip=$_odj_ip
+	if ! _odj_env_fresh "$dir"; then
+		if [ -n "${_ODJ_ENV_LOCK_HELD:-}" ]; then
+			_odj_env_write_files "$dir" "$ip" || return 1
+		else
+			(
+				exec 9>>"$dir/.lock"
+				flock 9
+				_odj_env_write_files "$dir" "$ip"
+			) || return 1
+		fi
 	fi
-	preload=$(_odj_env_preload) || return 1
+	_odj_env_preload || return 1
 
 	export ODJ_DC_PREFIX=$prefix
 	export ODJ_DC_NAME=dc1.odj.test
@@ -195,7 +209,7 @@ _odj_env_main() {
 	export RESOLV_CONF=$dir/resolv.conf
 	# Trap 5: ldb's RTLD_DEEPBIND would bypass the preloaded wrappers.
 	export LDB_MODULES_DISABLE_DEEPBIND=1
-	export LD_PRELOAD=$preload
+	export LD_PRELOAD=$_odj_preload
 	return 0
 }
 
@@ -206,6 +220,6 @@ fi
 
 _odj_env_main "$@"
 _odj_env_rc=$?
-unset -f _odj_env_say _odj_env_put _odj_env_dc_ip _odj_env_write_files \
-	_odj_env_preload _odj_env_main
+unset -f _odj_env_say _odj_env_put _odj_env_dc_ip _odj_env_fresh \
+	_odj_env_write_files _odj_env_preload _odj_env_main
 return $_odj_env_rc
