@@ -23,6 +23,19 @@ static const struct odj_arg_spec provision_args[] = {
 	{ "psite", "PSITE", false, "JOIN_PROVIDER2 persistent site" },
 	{ "dsite", "DSITE", false, "JOIN_PROVIDER2 dynamic site" },
 	{ "primarydns", "PRIMARYDNS", false, "JOIN_PROVIDER2 DNS domain" },
+	/* Windows Server 2012 extensions: CERT and POLICY parts */
+	{ "rootcacerts", "ROOTCACERTS", true, "add the enterprise root CAs" },
+	{ "certtemplate", "CERTTEMPLATE", false, "issue a machine certificate" },
+	{ "ca_cert", NULL, false, "issuing CA certificate (PEM)" },
+	{ "ca_key", NULL, false, "issuing CA private key (PEM)" },
+	{ "policynames", "POLICYNAMES", false, "GPO display names, ;-separated" },
+	{ "policypaths", "POLICYPATHS", false, "Registry.pol files, ;-separated" },
+	/* many machines */
+	{ "batch", "BATCH", false, "file listing the machines" },
+	{ "savedir", "SAVEDIR", false, "directory for the batch's blobs" },
+	{ "report", "REPORT", false, "JSON report of a batch" },
+	{ "parallel", "PARALLEL", false, "requests in flight (batch)" },
+	{ "unattend", "UNATTEND", false, "directory for unattend.xml files" },
 	{ NULL },
 };
 

@@ -311,6 +311,13 @@ struct odj_compose {
 	const char *jp2_site;
 	bool jp2_site_persistent;
 	const char *jp2_primary_dns;
+	/*
+	 * More parts for the package, copied in after the join parts:
+	 * CERT_PROVIDER and POLICY_PROVIDER (djoin /ROOTCACERTS,
+	 * /CERTTEMPLATE, /POLICYNAMES, /POLICYPATHS), or anything else.
+	 */
+	const struct odj_part *extra_parts;
+	uint32_t num_extra_parts;
 };
 
 /**
@@ -339,6 +346,11 @@ struct odj_provision_request {
 	const char *jp2_site;
 	bool jp2_site_persistent;
 	const char *jp2_primary_dns;
+	/* more package parts (certificates, policies): see odj_compose */
+	const struct odj_part *extra_parts;
+	uint32_t num_extra_parts;
+	/* recorded in Options: NETSETUP_PROVISION_ROOT_CA_CERTS */
+	bool root_ca_certs;
 };
 
 /** What provisioning made. */

@@ -124,6 +124,57 @@ static bool add_part(struct odj_package *pkg, enum odj_part_kind kind,
 	return true;
 }
 
+/*
+ * Extra parts go in as copies made by encoding and decoding them: the
+ * caller keeps its parts, and the package owns a tree of its own.
+ */
+static bool add_extra_parts(struct odj_package *pkg,
+			    const struct odj_compose *c)
+{
+	struct odj_package tmp = {
+		.num_parts = c->num_extra_parts,
+		.parts = discard_const_p(struct odj_part, c->extra_parts),
+	};
+	struct odj_provision_data in = { .version = 1, .num_blobs = 1 };
+	struct odj_provision_data *out = NULL;
+	struct odj_blob b = { .format = ODJ_WIN8_FORMAT, .package = &tmp };
+	struct odj_part *parts = NULL;
+	DATA_BLOB ndr = data_blob_null;
+	NTSTATUS status;
+	uint32_t i;
+
+	if (c->num_extra_parts == 0) {
+		return true;
+	}
+	in.blobs = &b;
+	status = odj_provision_data_encode(pkg, &in, &ndr, NULL);
+	if (NT_STATUS_IS_OK(status)) {
+		status = odj_provision_data_decode(pkg, ndr, &out, NULL);
+	}
+	TALLOC_FREE(ndr.data);
+	if (!NT_STATUS_IS_OK(status)) {
+		return false;
+	}
+	parts = talloc_realloc(pkg, pkg->parts, struct odj_part,
+			       pkg->num_parts + c->num_extra_parts);
+	if (parts == NULL) {
+		TALLOC_FREE(out);
+		return false;
+	}
+	pkg->parts = parts;
+	for (i = 0; i < c->num_extra_parts; i++) {
+		struct odj_part *p = &out->blobs[0].package->parts[i];
+
+		parts[pkg->num_parts] = *p;
+		talloc_steal(parts, p->u.ptr);
+		talloc_steal(parts, p->raw.data);
+		talloc_steal(parts, p->extension.data);
+		pkg->num_parts++;
+	}
+	TALLOC_FREE(out);
+	return true;
+}
+
 static char *machine_sid_string(TALLOC_CTX *mem_ctx,
 				const struct odj_compose *c)
 {
@@ -197,7 +248,7 @@ static bool compose_package(struct odj_package *pkg,
 			return false;
 		}
 	}
-	return true;
+	return add_extra_parts(pkg, c);
 }
 
 NTSTATUS odj_compose(TALLOC_CTX *mem_ctx,
