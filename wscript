@@ -48,6 +48,8 @@ def options(opt):
                         'UndefinedBehaviorSanitizer')
     opt.add_option('--werror', action='store_true', default=False,
                    help='treat warnings in our own code as errors')
+    opt.add_option('--fuzz', action='store_true', default=False,
+                   help='build the libFuzzer harnesses (needs CC=clang)')
 
 
 def configure(conf):
@@ -87,6 +89,13 @@ def configure(conf):
         conf.env.append_value('LINKFLAGS', san)
         conf.env.append_value('DEFINES', ['ODJ_SANITIZE=1'])
     conf.env.SANITIZE = conf.options.sanitize
+    if conf.options.fuzz:
+        fuzz = ['-fsanitize=fuzzer-no-link,address,undefined',
+                '-fno-sanitize-recover=undefined',
+                '-fno-omit-frame-pointer']
+        conf.env.append_value('CFLAGS', fuzz)
+        conf.env.append_value('LINKFLAGS', ['-fsanitize=address,undefined'])
+    conf.env.FUZZ = conf.options.fuzz
 
 
 class pidl(Task.Task):
@@ -133,9 +142,16 @@ def build(bld):
         pidl_outputs=['gen/gen_ndr/odj.h', 'gen/gen_ndr/ndr_odj.h',
                       'gen/gen_ndr/ndr_odj.c'])
 
+    # Samba's secrets.tdb join record, from our own wire-identical IDL
+    bld(features='pidl', idl='idl/secrets.idl',
+        pidl_args=['--header', '--ndr-parser'],
+        pidl_outputs=['gen/gen_ndr/secrets.h', 'gen/gen_ndr/ndr_secrets.h',
+                      'gen/gen_ndr/ndr_secrets.c'])
+
     # Generated symbols stay hidden: Samba's private libndr-samba4
-    # exports ndr_*_ODJ_* of its own.
-    bld.objects(source='gen/gen_ndr/ndr_odj.c',
+    # exports ndr_*_ODJ_* and ndr_*_secrets_* of its own.
+    bld.objects(source=['gen/gen_ndr/ndr_odj.c',
+                        'gen/gen_ndr/ndr_secrets.c'],
                 target='odj-ndr',
                 includes=gen_inc,
                 cflags=['-fvisibility=hidden', '-fPIC',
@@ -165,6 +181,18 @@ def build(bld):
                     cflags=bld.env.WARNINGS,
                     defines=['SRCDIR="%s"' % bld.path.abspath()],
                     use='samba-odj CMOCKA ' + lib_use,
+                    install_path=None)
+
+    for t in bld.path.ant_glob('testsuite/fuzz/fuzz_*.c'):
+        if not bld.env.FUZZ:
+            break
+        name = os.path.splitext(t.name)[0]
+        bld.program(source=[t],
+                    target='testsuite/' + name,
+                    includes=gen_inc,
+                    cflags=bld.env.WARNINGS,
+                    linkflags=['-fsanitize=fuzzer'],
+                    use='samba-odj ' + lib_use,
                     install_path=None)
 
     if bld.env.XSLTPROC:

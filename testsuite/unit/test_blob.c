@@ -809,8 +809,8 @@ static void test_peer_ndrdump(void **state)
 		"pTemplateName            : 'Machine'",
 		"pStoreName               : 'ROOT'",
 		"pKeyPath                 : 'Software\\Policies\\Example'",
-		"pSource                  : "
-			"'{31B2F340-016D-11D2-945F-00C04FB984F9}'",
+		("pSource                  : "
+		 "'{31B2F340-016D-11D2-945F-00C04FB984F9}'"),
 		"ulFlags                  : 0x00000001 (1)",
 	};
 	char path[] = "/tmp/odj-peer-XXXXXX";
