@@ -167,6 +167,22 @@ check "printblob: base64 on stdout, report on stderr" \
 testit_grep "printblob output decodes" "machine name: $N3" \
 	odj dump "$S/$N3.b64"
 
+N17=$(name t)
+testit "downlevel (/DOWNLEVEL)" odj /PROVISION /DOMAIN "$ODJ_DNS_DOMAIN" \
+	/MACHINE "$N17" /DCNAME "$ODJ_DC_NAME" /DOWNLEVEL \
+	/SAVEFILE "$S/$N17.odj" -s "$CONF" -U "$ADMIN"
+testit_grep "downlevel: recorded in Options, nothing else changes" \
+	'options names: NETSETUP_PROVISION_DOWNLEVEL_PRIV_SUPPORT$' \
+	odj dump "$S/$N17.odj"
+testit_exit "psite and dsite together" 2 'exclude each other' \
+	provision machine_name="$N17" psite=A dsite=B savefile="$S/x.odj" \
+	-U "$ADMIN"
+: >"$S/force.odj"
+testit "savefile exists, --force overwrites" provision machine_name="$N17" \
+	reuse savefile="$S/force.odj" --force -U "$ADMIN"
+testit_grep "--force: the new blob is there" "machine name: $N17" \
+	odj dump "$S/force.odj"
+
 # --- OU, nosearch, JOIN_PROVIDER2
 samba-tool ou create "OU=Kiosk$RUN,$DOMDN" -H "ldap://$ODJ_DC_NAME" \
 	-U "$ADMIN" --configfile="$CONF" >/dev/null 2>&1
