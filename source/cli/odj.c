@@ -155,6 +155,33 @@ static bool add_option(struct odj_cli *cli, const char *opt)
 	return true;
 }
 
+/* popt hands out malloc()ed copies for POPT_ARG_STRING */
+static void free_string_options(struct odj_cli *cli)
+{
+	char **strings[] = {
+		discard_const_p(char *, &cli->configfile),
+		discard_const_p(char *, &cli->user),
+		discard_const_p(char *, &cli->use_kerberos),
+		discard_const_p(char *, &cli->krb5_ccache),
+		discard_const_p(char *, &cli->realm),
+		discard_const_p(char *, &cli->workgroup),
+		discard_const_p(char *, &cli->server),
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(strings) / sizeof(strings[0]); i++) {
+		free(*strings[i]);
+		*strings[i] = NULL;
+	}
+	/* the password: wipe before freeing */
+	if (cli->password != NULL) {
+		explicit_bzero(discard_const_p(char, cli->password),
+			       strlen(cli->password));
+		free(discard_const_p(char, cli->password));
+		cli->password = NULL;
+	}
+}
+
 int main(int argc, const char **argv)
 {
 	struct odj_cli cli = { .prog = "odj" };
@@ -215,10 +242,12 @@ int main(int argc, const char **argv)
 	pc = poptGetContext("odj", argc, argv, table, 0);
 	while ((opt = poptGetNextOpt(pc)) >= 0) {
 		if (opt == OPT_OPTION) {
-			const char *o = poptGetOptArg(pc);
+			char *o = poptGetOptArg(pc);
+			bool ok = o != NULL &&
+				add_option(&cli, talloc_strdup(cli.mem_ctx, o));
 
-			if (o == NULL || !add_option(&cli, talloc_strdup(
-						     cli.mem_ctx, o))) {
+			free(o);
+			if (!ok) {
 				ret = ODJ_EXIT_INTERNAL;
 				goto done;
 			}
@@ -257,6 +286,7 @@ int main(int argc, const char **argv)
 	ret = cmd->fn(&cli);
 
 done:
+	free_string_options(&cli);
 	poptFreeContext(pc);
 	TALLOC_FREE(cli.mem_ctx);
 	return ret;
