@@ -170,6 +170,10 @@ static void free_string_options(struct odj_cli *cli)
 	size_t i;
 
 	for (i = 0; i < sizeof(strings) / sizeof(strings[0]); i++) {
+		if (*strings[i] != NULL) {
+			/* -U user%password */
+			explicit_bzero(*strings[i], strlen(*strings[i]));
+		}
 		free(*strings[i]);
 		*strings[i] = NULL;
 	}
@@ -179,6 +183,37 @@ static void free_string_options(struct odj_cli *cli)
 			       strlen(cli->password));
 		free(discard_const_p(char, cli->password));
 		cli->password = NULL;
+	}
+}
+
+/*
+ * After popt made its copies: blank passwords in argv, so that ps and
+ * /proc/PID/cmdline show "-U user%" only (as Samba's tools do).
+ */
+static void burn_passwords(int argc, const char **argv)
+{
+	int i;
+
+	for (i = 1; i < argc; i++) {
+		char *arg = discard_const_p(char, argv[i]);
+		char *next = i + 1 < argc ? discard_const_p(char, argv[i + 1])
+					  : NULL;
+		char *secret = NULL;
+
+		if ((strcmp(arg, "-U") == 0 || strcmp(arg, "--user") == 0) &&
+		    next != NULL) {
+			secret = strchr(next, '%');
+		} else if (strncmp(arg, "-U", 2) == 0 ||
+			   strncmp(arg, "--user=", 7) == 0) {
+			secret = strchr(arg, '%');
+		} else if (strcmp(arg, "--password") == 0 && next != NULL) {
+			secret = next - 1;	/* the whole of the next */
+		} else if (strncmp(arg, "--password=", 11) == 0) {
+			secret = arg + 10;	/* the '=' */
+		}
+		if (secret != NULL) {
+			explicit_bzero(secret + 1, strlen(secret + 1));
+		}
 	}
 }
 
@@ -257,6 +292,7 @@ int main(int argc, const char **argv)
 			goto done;
 		}
 	}
+	burn_passwords(argc, argv);
 	if (opt < -1) {
 		fprintf(stderr, "odj: %s: %s\n",
 			poptBadOption(pc, POPT_BADOPTION_NOALIAS),
