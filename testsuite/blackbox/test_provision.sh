@@ -18,13 +18,15 @@ ADMIN="$ODJ_ADMIN_USER%$ODJ_ADMIN_PASS"
 CONF=$ODJ_ADMIN_SMBCONF
 DOMDN="DC=odj,DC=test"
 RUN=$$
-# unique names per run: bash's $$ keeps them within 15 characters
+# unique names per run: bash's $$ keeps them within 15 characters.
+# name VAR LETTER: sets VAR, and remembers the name for the cleanup (so
+# never call it in a subshell)
 NAMES=()
 name() {
 	local n
-	n=$(printf 'p%s%s' "$1" "$RUN" | cut -c1-15)
+	n=$(printf 'p%s%s' "$2" "$RUN" | cut -c1-15)
 	NAMES+=("$n")
-	printf '%s' "$n"
+	printf -v "$1" '%s' "$n"
 }
 
 ldb() {
@@ -85,7 +87,7 @@ cleanup() {
 trap cleanup EXIT
 
 # --- a plain provision, net offlinejoin spelling
-N1=$(name a)
+name N1 a
 testit_grep "provision $N1" "Provisioned ${N1^^}\\$" \
 	provision machine_name="$N1" savefile="$S/$N1.odj" -U "$ADMIN"
 check "blob is mode 0600" '[ "$(file_mode "$S/$N1.odj")" = 600 ]'
@@ -151,7 +153,7 @@ testit_grep "reuse: Options record NETSETUP_PROVISION_REUSE_ACCOUNT" \
 	NETSETUP_PROVISION_REUSE_ACCOUNT odj dump "$S/$N1-reuse.odj"
 
 # --- djoin spelling, printblob, defpwd
-N2=$(name b)
+name N2 b
 testit_grep "djoin spelling /PROVISION" "Provisioned" \
 	odj /PROVISION /DOMAIN "$ODJ_DNS_DOMAIN" /MACHINE "$N2" \
 	/DCNAME "$ODJ_DC_NAME" /DEFPWD /SAVEFILE "$S/$N2.odj" \
@@ -159,7 +161,7 @@ testit_grep "djoin spelling /PROVISION" "Provisioned" \
 testit_grep "defpwd: password is the lower case name" "^$N2\$" \
 	blob_password "$S/$N2.odj"
 testit "defpwd: kinit with it" kinit_pw "$N2" "$N2"
-N3=$(name c)
+name N3 c
 provision machine_name="$N3" printblob -U "$ADMIN" >"$S/$N3.b64" \
 	2>"$S/$N3.err"
 check "printblob: base64 on stdout, report on stderr" \
@@ -167,7 +169,7 @@ check "printblob: base64 on stdout, report on stderr" \
 testit_grep "printblob output decodes" "machine name: $N3" \
 	odj dump "$S/$N3.b64"
 
-N17=$(name t)
+name N17 t
 testit "downlevel (/DOWNLEVEL)" odj /PROVISION /DOMAIN "$ODJ_DNS_DOMAIN" \
 	/MACHINE "$N17" /DCNAME "$ODJ_DC_NAME" /DOWNLEVEL \
 	/SAVEFILE "$S/$N17.odj" -s "$CONF" -U "$ADMIN"
@@ -186,20 +188,20 @@ testit_grep "--force: the new blob is there" "machine name: $N17" \
 # --- OU, nosearch, JOIN_PROVIDER2
 samba-tool ou create "OU=Kiosk$RUN,$DOMDN" -H "ldap://$ODJ_DC_NAME" \
 	-U "$ADMIN" --configfile="$CONF" >/dev/null 2>&1
-N4=$(name d)
+name N4 d
 testit "provision into an OU" provision machine_name="$N4" \
 	machine_account_ou="OU=Kiosk$RUN,$DOMDN" savefile="$S/$N4.odj" \
 	-U "$ADMIN"
 check "account is in the OU" \
 	'ldb "(sAMAccountName=${N4^^}\$)" dn | grep -q "^dn: CN=${N4^^},OU=Kiosk$RUN,$DOMDN"'
-N5=$(name e)
+name N5 e
 testit_exit "OU that does not exist" 6 'does not exist' \
 	provision machine_name="$N5" machine_account_ou="OU=Nowhere,$DOMDN" \
 	savefile="$S/$N5.odj" -U "$ADMIN"
 check "missing OU: no account, no blob" '! exists "$N5" && [ ! -e "$S/$N5.odj" ]'
 testit_exit "bad OU DN" 3 'not a valid' provision machine_name="$N5" \
 	machine_account_ou="not a dn" savefile="$S/$N5.odj" -U "$ADMIN"
-N6=$(name f)
+name N6 f
 testit "nosearch with dcname" provision machine_name="$N6" nosearch \
 	savefile="$S/$N6.odj" -U "$ADMIN"
 testit_exit "nosearch on an existing account" 6 'already exists' \
@@ -208,7 +210,7 @@ testit_exit "nosearch on an existing account" 6 'already exists' \
 testit_exit "nosearch without dcname" 2 'needs dcname' \
 	odj provision domain=odj.test machine_name="$N6" nosearch \
 	savefile="$S/x.odj" -s "$CONF" -U "$ADMIN"
-N7=$(name g)
+name N7 g
 testit "JOIN_PROVIDER2 options" provision machine_name="$N7" \
 	netbios="${N7^^}" psite=Default-First-Site-Name primarydns=odj.test \
 	savefile="$S/$N7.odj" -U "$ADMIN"
@@ -217,7 +219,7 @@ for re in "netbios name: ${N7^^}" 'site name: Default-First-Site-Name' \
 	'primary dns domain: odj.test' 'OP_JP2_FLAG_PERSISTENTSITE'; do
 	check "JOIN_PROVIDER2: /$re/" 'printf "%s\n" "$jp2" | grep -q -- "$re"'
 done
-N8=$(name h)
+name N8 h
 testit "dsite: JOIN_PROVIDER2 without the persistent flag" \
 	provision machine_name="$N8" dsite=Default-First-Site-Name \
 	savefile="$S/$N8.odj" -U "$ADMIN"
@@ -225,7 +227,7 @@ check "dsite: no OP_JP2_FLAG_PERSISTENTSITE" \
 	'! odj dump "$S/$N8.odj" | grep -q OP_JP2_FLAG_PERSISTENTSITE'
 
 # --- errors, and nothing left behind
-N9=$(name i)
+name N9 i
 testit_exit "wrong password" 5 '.' provision machine_name="$N9" \
 	savefile="$S/$N9.odj" -U "$ODJ_ADMIN_USER%wrong-password"
 testit_exit "DC unreachable" 6 'cannot connect' \
@@ -255,7 +257,7 @@ check "errors: no account left" '! exists "$N9"'
 
 # rollback: the blob cannot be written after the account exists
 # (a 1 KiB file size limit; SIGXFSZ ignored so write() fails)
-N10=$(name j)
+name N10 j
 testit_exit "blob write fails after creation" 4 'deleted again' \
 	bash -c "trap '' XFSZ; ulimit -f 1; exec $ODJ provision \
 	domain=$ODJ_DNS_DOMAIN dcname=$ODJ_DC_NAME machine_name=$N10 \
@@ -265,7 +267,7 @@ check "rollback: no blob, no temp file" \
 	'[ -z "$(ls "$S" | grep "$N10")" ]'
 
 # --- DC discovery through DNS SRV records (no dcname)
-N15=$(name r)
+name N15 r
 testit_grep "provision finds the DC by SRV lookup" "on $ODJ_DC_NAME" \
 	odj provision domain="$ODJ_DNS_DOMAIN" machine_name="$N15" \
 	savefile="$S/$N15.odj" -s "$CONF" -U "$ADMIN"
@@ -274,7 +276,7 @@ testit_exit "no SRV records for a domain" 6 'no domain controller' \
 	savefile="$S/x.odj" -s "$CONF" -U "$ADMIN"
 
 # --- -d 10 and friends: the password appears nowhere
-N16=$(name s)
+name N16 s
 provision machine_name="$N16" savefile="$S/$N16.odj" -U "$ADMIN" \
 	-d 10 --realm="$ODJ_REALM" --workgroup="$ODJ_DOMAIN" \
 	>"$S/$N16.log" 2>&1
@@ -287,14 +289,14 @@ check "provision -d 10 never prints the machine password" \
 export KRB5CCNAME=FILE:$S/admin.ccache
 printf '%s\n' "$ODJ_ADMIN_PASS" | kinit "$ODJ_ADMIN_USER@$ODJ_REALM" \
 	>/dev/null 2>&1
-N11=$(name k)
+name N11 k
 testit "provision -k with a ticket" provision machine_name="$N11" \
 	savefile="$S/$N11.odj" -k
 unset KRB5CCNAME
 . "$ENVD/env.sh" "$ODJ_DC_PREFIX"
 
 # --- a non-root admin
-N12=$(name l)
+name N12 l
 chmod o+rx "$ODJ_DC_PREFIX" "$ODJ_DC_PREFIX/env" 2>/dev/null
 mkdir "$S/nobody" && chown 65534:65534 "$S/nobody"
 testit "provision as a non-root user" setpriv --reuid=65534 \
@@ -317,20 +319,20 @@ samba-tool dsacl set --objectdn="$DOU" \
 	--sddl="(OA;CI;CCDC;bf967a86-0de6-11d0-a285-00aa003049e2;;$dsid)(OA;CIIO;CR;00299570-246d-11d0-a768-00aa006e0529;bf967a86-0de6-11d0-a285-00aa003049e2;$dsid)(A;CIIO;RPWPLCLO;;;$dsid)" \
 	-H "ldap://$ODJ_DC_NAME" -U "$ADMIN" --configfile="$CONF" \
 	>/dev/null 2>&1
-N13=$(name m)
+name N13 m
 testit_grep "delegated user provisions into its OU" "Provisioned" \
 	provision machine_name="$N13" machine_account_ou="$DOU" \
 	savefile="$S/$N13.odj" -U "dlg$RUN%Dlg-Pass-1234"
 testit "delegated: the account works" \
 	kinit_pw "$N13" "$(blob_password "$S/$N13.odj")"
-N14=$(name n)
+name N14 n
 testit_exit "delegated user refused in CN=Computers" 5 'no right' \
 	provision machine_name="$N14" savefile="$S/$N14.odj" \
 	-U "dlg$RUN%Dlg-Pass-1234"
 check "delegated refusal: no account" '! exists "$N14"'
 
 # --- interop: Samba's requestodj accepts our blob, and the join works
-NJ=$(name q)
+name NJ q
 provision machine_name="$NJ" savefile="$S/$NJ.odj" -U "$ADMIN" >/dev/null
 CP=$ODJ_DC_PREFIX/clients/$NJ
 CCONF=$("$ENVD/client.sh" new "$CP" "${NJ^^}" 2>/dev/null)
