@@ -142,9 +142,16 @@ def build(bld):
         pidl_outputs=['gen/gen_ndr/odj.h', 'gen/gen_ndr/ndr_odj.h',
                       'gen/gen_ndr/ndr_odj.c'])
 
+    # Samba's secrets.tdb join record, from our own wire-identical IDL
+    bld(features='pidl', idl='idl/secrets.idl',
+        pidl_args=['--header', '--ndr-parser'],
+        pidl_outputs=['gen/gen_ndr/secrets.h', 'gen/gen_ndr/ndr_secrets.h',
+                      'gen/gen_ndr/ndr_secrets.c'])
+
     # Generated symbols stay hidden: Samba's private libndr-samba4
-    # exports ndr_*_ODJ_* of its own.
-    bld.objects(source=['gen/gen_ndr/ndr_odj.c'],
+    # exports ndr_*_ODJ_* and ndr_*_secrets_* of its own.
+    bld.objects(source=['gen/gen_ndr/ndr_odj.c',
+                        'gen/gen_ndr/ndr_secrets.c'],
                 target='odj-ndr',
                 includes=gen_inc,
                 cflags=['-fvisibility=hidden', '-fPIC',

@@ -150,6 +150,9 @@ int odj_cmd_provision(struct odj_cli *cli)
 	if (args == NULL) {
 		return ODJ_EXIT_USAGE;
 	}
+	if (odj_args_get(args, "batch") != NULL) {
+		return odj_cmd_provision_batch(cli, args);
+	}
 	fill_request(args, &r);
 	if (!check_args(cli, args, &r)) {
 		return ODJ_EXIT_USAGE;
@@ -187,6 +190,10 @@ int odj_cmd_provision(struct odj_cli *cli)
 				&why);
 	if (!NT_STATUS_IS_OK(status)) {
 		return odj_cli_fail(cli, status, why);
+	}
+	ret = odj_cli_extras(cli, dc, args, &r);
+	if (ret != ODJ_EXIT_OK) {
+		return ret;
 	}
 	status = odj_provision(ctx, dc, &r, &res, &why);
 	if (!NT_STATUS_IS_OK(status)) {

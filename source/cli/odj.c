@@ -30,6 +30,12 @@ static const struct odj_subcommand subcommands[] = {
 	  "Create a computer account and write its provisioning blob" },
 	{ "dump", NULL, odj_cmd_dump,
 	  "Show every field of a provisioning blob" },
+	{ "requestodj", "REQUESTODJ", odj_cmd_requestodj,
+	  "Join this machine with a blob, offline" },
+	{ "composeodj", NULL, odj_cmd_composeodj,
+	  "Write a blob from known values, with no DC contact" },
+	{ "unattend", NULL, odj_cmd_unattend,
+	  "Write the Windows answer file (unattend.xml) of a blob" },
 	{ NULL },
 };
 

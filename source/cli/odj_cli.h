@@ -20,6 +20,8 @@ enum odj_exit {
 	ODJ_EXIT_LOCAL = 4,		/* local files, config, disk */
 	ODJ_EXIT_CREDENTIALS = 5,	/* authentication or rights */
 	ODJ_EXIT_DIRECTORY = 6,		/* the DC said no or is unreachable */
+	ODJ_EXIT_PARTIAL = 7,		/* a batch: some machines failed */
+	ODJ_EXIT_INTERRUPTED = 8,	/* a batch: stopped by a signal */
 };
 
 /*
@@ -106,5 +108,22 @@ struct cli_credentials *odj_cli_credentials(struct odj_cli *cli,
 
 int odj_cmd_dump(struct odj_cli *cli);
 int odj_cmd_provision(struct odj_cli *cli);
+
+struct odj_args;
+struct odj_provision_request;
+struct odj_dc;
+
+/*
+ * provision's certificate and policy arguments (cmd_extras.c): fill
+ * r->extra_parts and r->root_ca_certs; ODJ_EXIT_OK or the exit code.
+ */
+int odj_cli_extras(struct odj_cli *cli, struct odj_dc *dc,
+		   const struct odj_args *args,
+		   struct odj_provision_request *r);
+int odj_cmd_requestodj(struct odj_cli *cli);
+/* provision batch=FILE: called by odj_cmd_provision with its arguments */
+int odj_cmd_provision_batch(struct odj_cli *cli, const struct odj_args *args);
+int odj_cmd_composeodj(struct odj_cli *cli);
+int odj_cmd_unattend(struct odj_cli *cli);
 
 #endif /* _ODJ_CLI_H_ */

@@ -9,8 +9,11 @@
 
 #include <inttypes.h>
 #include <stdio.h>
+#include <strings.h>
+#include <time.h>
 #include <charset.h>
 #include <jansson.h>
+#include <gnutls/gnutls.h>
 
 #define REDACTED "<redacted>"
 
@@ -67,6 +70,7 @@ static const struct flag_name provision_options[] = {
 struct dump_state {
 	TALLOC_CTX *mem_ctx;
 	bool show_secrets;
+	const char *machine_password;	/* to open a PFX protected by it */
 };
 
 static json_t *jstr(const char *s)
@@ -141,6 +145,8 @@ static json_t *jhex(const uint8_t *p, size_t len)
 	TALLOC_FREE(s);
 	return j;
 }
+
+static json_t *jutf16(const uint8_t *p, size_t len);
 
 static json_t *jsecret_hex(struct dump_state *st, const uint8_t *p,
 			   size_t len)
@@ -251,6 +257,212 @@ static json_t *dump_jp4(const struct OP_JOINPROV4_PART *p)
 	return o;
 }
 
+/* seconds since 1970 as ISO 8601 UTC */
+static json_t *jtime(int64_t t)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+	char buf[32];
+
+	if (gmtime_r(&tt, &tm) == NULL ||
+	    strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm) == 0) {
+		return json_integer(t);
+	}
+	return json_string(buf);
+}
+
+static json_t *jstr_list(const char **list)
+{
+	json_t *a = json_array();
+	size_t i;
+
+	for (i = 0; list != NULL && list[i] != NULL; i++) {
+		json_array_append_new(a, json_string(list[i]));
+	}
+	return a;
+}
+
+/* "serverAuth (1.3.6.1.5.5.7.3.1)", or the bare OID */
+static json_t *jekus(const char **ekus)
+{
+	json_t *a = json_array();
+	size_t i;
+
+	for (i = 0; ekus != NULL && ekus[i] != NULL; i++) {
+		const char *name = odj_cert_eku_name(ekus[i]);
+		char *s = NULL;
+
+		if (name == NULL) {
+			json_array_append_new(a, json_string(ekus[i]));
+			continue;
+		}
+		s = talloc_asprintf(NULL, "%s (%s)", name, ekus[i]);
+		json_array_append_new(a, jstr(s));
+		TALLOC_FREE(s);
+	}
+	return a;
+}
+
+/* What a certificate says; "error" if it is none */
+static json_t *dump_cert_info(DATA_BLOB der)
+{
+	struct odj_cert_info *info = NULL;
+	json_t *o = json_object();
+	char *why = NULL;
+	NTSTATUS status;
+
+	status = odj_cert_info(NULL, der, &info, &why);
+	if (!NT_STATUS_IS_OK(status)) {
+		set(o, "error", json_string(why != NULL ? why :
+					    nt_errstr(status)));
+		TALLOC_FREE(why);
+		return o;
+	}
+	set(o, "subject", jstr(info->subject));
+	set(o, "issuer", jstr(info->issuer));
+	set(o, "serial", jstr(info->serial));
+	set(o, "sha1_thumbprint", jstr(info->sha1));
+	set(o, "not_before", jtime(info->not_before));
+	set(o, "not_after", jtime(info->not_after));
+	set(o, "ekus", jekus(info->ekus));
+	set(o, "dns_names", jstr_list(info->dns_names));
+	set(o, "public_key", jstr(info->public_key));
+	set(o, "ca", json_boolean(info->is_ca));
+	if (info->template_name != NULL) {
+		set(o, "template", jstr(info->template_name));
+	}
+	TALLOC_FREE(info);
+	return o;
+}
+
+static const char *sst_prop_name(uint32_t id)
+{
+	switch (id) {
+	case 2: return "CERT_KEY_PROV_INFO_PROP_ID";
+	case ODJ_SST_PROP_SHA1_HASH: return "CERT_SHA1_HASH_PROP_ID";
+	case 4: return "CERT_MD5_HASH_PROP_ID";
+	case 9: return "CERT_ENHKEY_USAGE_PROP_ID";
+	case ODJ_SST_PROP_FRIENDLY_NAME: return "CERT_FRIENDLY_NAME_PROP_ID";
+	case 15: return "CERT_SIGNATURE_HASH_PROP_ID";
+	case 20: return "CERT_KEY_IDENTIFIER_PROP_ID";
+	case 25: return "CERT_SUBJECT_PUBLIC_KEY_MD5_HASH_PROP_ID";
+	}
+	return NULL;
+}
+
+static json_t *dump_sst_element(const struct odj_sst_element *el)
+{
+	json_t *o = NULL;
+	json_t *props = json_array();
+	uint32_t i;
+
+	o = el->id == ODJ_SST_ELEMENT_CERT ? dump_cert_info(el->data) :
+					      json_object();
+	set(o, "element", json_string(el->id == ODJ_SST_ELEMENT_CERT ?
+				       "certificate" :
+				       el->id == ODJ_SST_ELEMENT_CRL ?
+				       "CRL" : "CTL"));
+	for (i = 0; i < el->num_props; i++) {
+		const struct odj_sst_property *p = &el->props[i];
+		const char *name = sst_prop_name(p->id);
+		char *s = name != NULL ?
+			talloc_asprintf(NULL, "%s (%" PRIu32 ")", name, p->id) :
+			talloc_asprintf(NULL, "%" PRIu32, p->id);
+
+		json_array_append_new(props, jstr(s));
+		TALLOC_FREE(s);
+		if (p->id == ODJ_SST_PROP_FRIENDLY_NAME &&
+		    p->value.length % 2 == 0) {
+			set(o, "friendly_name",
+			    jutf16(p->value.data, p->value.length));
+		}
+	}
+	set(o, "properties", props);
+	return o;
+}
+
+/* The certificates of a serialized store, or why there are none */
+static void dump_sst(json_t *e, const uint8_t *p, size_t len)
+{
+	struct odj_sst *sst = NULL;
+	json_t *certs = json_array();
+	char *why = NULL;
+	uint32_t i;
+
+	if (!NT_STATUS_IS_OK(odj_sst_parse(NULL, data_blob_const(p, len),
+					   &sst, &why))) {
+		set(e, "sst_error", jstr(why));
+		TALLOC_FREE(why);
+		json_decref(certs);
+		return;
+	}
+	for (i = 0; i < sst->num_elements; i++) {
+		json_array_append_new(certs,
+				      dump_sst_element(&sst->elements[i]));
+	}
+	set(e, "certificates", certs);
+	TALLOC_FREE(sst);
+}
+
+static json_t *jkey(struct dump_state *st, DATA_BLOB key)
+{
+	gnutls_datum_t in = { .data = key.data, .size = key.length };
+	gnutls_datum_t out = { .data = NULL };
+	json_t *j = NULL;
+
+	if (!st->show_secrets) {
+		return json_string(REDACTED);
+	}
+	if (gnutls_pem_base64_encode2("PRIVATE KEY", &in, &out) < 0) {
+		return json_null();
+	}
+	j = json_stringn((const char *)out.data, out.size);
+	gnutls_memset(out.data, 0, out.size);
+	gnutls_free(out.data);
+	return j;
+}
+
+/*
+ * A PFX opened with an empty password (what odj writes), else with the
+ * blob's machine password; its certificates, and the key only with
+ * show_secrets.
+ */
+static void dump_pfx(struct dump_state *st, json_t *e,
+		     const struct OP_CERT_PFX_STORE *s)
+{
+	DATA_BLOB b = data_blob_const(s->pPfx, s->cbPfx);
+	struct odj_pfx *pfx = NULL;
+	json_t *certs = json_array();
+	const char *how = "empty";
+	char *why = NULL;
+	NTSTATUS status;
+	size_t i;
+
+	status = odj_pfx_parse(NULL, b, "", &pfx, &why);
+	if (NT_STATUS_EQUAL(status, NT_STATUS_WRONG_PASSWORD) &&
+	    st->machine_password != NULL) {
+		TALLOC_FREE(why);
+		how = "machine password";
+		status = odj_pfx_parse(NULL, b, st->machine_password, &pfx,
+				       &why);
+	}
+	if (!NT_STATUS_IS_OK(status)) {
+		set(e, "pfx_error", jstr(why));
+		TALLOC_FREE(why);
+		json_decref(certs);
+		return;
+	}
+	set(e, "pfx_password", json_string(how));
+	set(e, "friendly_name", jstr(pfx->friendly_name));
+	set(e, "private_key", jkey(st, pfx->key));
+	json_array_append_new(certs, dump_cert_info(pfx->cert));
+	for (i = 0; i < pfx->num_chain; i++) {
+		json_array_append_new(certs, dump_cert_info(pfx->chain[i]));
+	}
+	set(e, "certificates", certs);
+	TALLOC_FREE(pfx);
+}
+
 static json_t *dump_cert(struct dump_state *st, const struct OP_CERT_PART *c)
 {
 	json_t *o = json_object();
@@ -271,6 +483,7 @@ static json_t *dump_cert(struct dump_state *st, const struct OP_CERT_PART *c)
 		set(e, "policy_server_id", jstr(s->pPolicyServerId));
 		set(e, "pfx_size", json_integer(s->cbPfx));
 		set(e, "pfx", jsecret_hex(st, s->pPfx, s->cbPfx));
+		dump_pfx(st, e, s);
 		json_array_append_new(pfx, e);
 	}
 	for (i = 0; i < c->cSstStores; i++) {
@@ -278,9 +491,14 @@ static json_t *dump_cert(struct dump_state *st, const struct OP_CERT_PART *c)
 		json_t *e = json_object();
 
 		set(e, "store_location", json_integer(s->StoreLocation));
+		set(e, "store_location_name", json_string(
+			    s->StoreLocation ==
+			    ODJ_CERT_SYSTEM_STORE_LOCAL_MACHINE ?
+			    "CERT_SYSTEM_STORE_LOCAL_MACHINE" : "other"));
 		set(e, "store_name", jstr(s->pStoreName));
 		set(e, "sst_size", json_integer(s->cbSst));
 		set(e, "sst", jhex(s->pSst, s->cbSst));
+		dump_sst(e, s->pSst, s->cbSst);
 		json_array_append_new(sst, e);
 	}
 	set(o, "pfx_stores", pfx);
@@ -342,10 +560,14 @@ static json_t *jmulti_sz(const uint8_t *p, size_t len)
 			continue;
 		}
 		if (i == start) {
-			break;		/* the empty string ends the list */
+			return a;	/* the empty string ends the list */
 		}
 		json_array_append_new(a, jutf16(p + start, i - start));
 		start = i + 2;
+	}
+	/* a last string without its NUL still counts */
+	if (start + 1 < len) {
+		json_array_append_new(a, jutf16(p + start, len - start));
 	}
 	return a;
 }
@@ -394,6 +616,76 @@ static json_t *jreg_value(enum winreg_Type t, const uint8_t *p, size_t len)
 	}
 }
 
+static const char *root_key_name(uint32_t id)
+{
+	switch (id) {
+	case 0x80000000: return "HKEY_CLASSES_ROOT";
+	case 0x80000001: return "HKEY_CURRENT_USER";
+	case ODJ_HKEY_LOCAL_MACHINE: return "HKEY_LOCAL_MACHINE";
+	case 0x80000003: return "HKEY_USERS";
+	}
+	return "unknown";
+}
+
+/*
+ * [MS-GPREG] 2.2.1.1: value names starting with "**" are instructions;
+ * they travel as they are, this says what they mean.
+ */
+static json_t *jspecial(const char *name)
+{
+	static const struct {
+		const char *prefix;
+		const char *meaning;
+	} specials[] = {
+		{ "**delvals.", "delete all values of the key" },
+		{ "**del.", "delete the value" },
+		{ "**soft.", "set the value only if it does not exist" },
+		{ "**deletevalues", "delete the values listed in the data" },
+		{ "**deletekeys", "delete the subkeys listed in the data" },
+		{ "**securekey", "secure the key (data 1) or not (0)" },
+	};
+	char *s = NULL;
+	json_t *j = NULL;
+	size_t i, n;
+
+	if (name == NULL || strncmp(name, "**", 2) != 0) {
+		return NULL;
+	}
+	for (i = 0; i < ARRAY_SIZE(specials); i++) {
+		n = strlen(specials[i].prefix);
+		if (strncasecmp(name, specials[i].prefix, n) != 0) {
+			continue;
+		}
+		if (name[n] != '\0') {
+			s = talloc_asprintf(NULL, "%s: %s", specials[i].meaning,
+					    name + n);
+		}
+		j = s != NULL ? jstr(s) : json_string(specials[i].meaning);
+		TALLOC_FREE(s);
+		return j;
+	}
+	return json_string("special instruction (unknown)");
+}
+
+static json_t *dump_policy_element(const struct OP_POLICY_ELEMENT *e)
+{
+	json_t *eo = json_object();
+	json_t *special = jspecial(e->pValueName);
+
+	set(eo, "key", jstr(e->pKeyPath));
+	set(eo, "value_name", jstr(e->pValueName));
+	if (special != NULL) {
+		set(eo, "special", special);
+	}
+	set(eo, "type", json_string(reg_type_name(e->ulValueType)));
+	set(eo, "type_id", json_integer(e->ulValueType));
+	set(eo, "size", json_integer(e->cbValueData));
+	set(eo, "value", jreg_value(e->ulValueType, e->pValueData,
+				    e->cbValueData));
+	set(eo, "data", jhex(e->pValueData, e->cbValueData));
+	return eo;
+}
+
 static json_t *dump_policy(const struct OP_POLICY_PART *pp)
 {
 	json_t *lists = json_array();
@@ -407,20 +699,11 @@ static json_t *dump_policy(const struct OP_POLICY_PART *pp)
 
 		set(lo, "source", jstr(l->pSource));
 		set(lo, "root_key_id", jhex32(l->ulRootKeyId));
+		set(lo, "root_key", json_string(root_key_name(
+						     l->ulRootKeyId)));
 		for (j = 0; j < l->cElements; j++) {
-			const struct OP_POLICY_ELEMENT *e = &l->pElements[j];
-			json_t *eo = json_object();
-
-			set(eo, "key", jstr(e->pKeyPath));
-			set(eo, "value_name", jstr(e->pValueName));
-			set(eo, "type", json_string(
-				    reg_type_name(e->ulValueType)));
-			set(eo, "size", json_integer(e->cbValueData));
-			set(eo, "value", jreg_value(e->ulValueType,
-						    e->pValueData,
-						    e->cbValueData));
-			set(eo, "data", jhex(e->pValueData, e->cbValueData));
-			json_array_append_new(els, eo);
+			json_array_append_new(els, dump_policy_element(
+						      &l->pElements[j]));
 		}
 		set(lo, "elements", els);
 		json_array_append_new(lists, lo);
@@ -428,6 +711,14 @@ static json_t *dump_policy(const struct OP_POLICY_PART *pp)
 	set(o, "element_lists", lists);
 	set(o, "extension_size", json_integer(pp->Extension.cbBlob));
 	return o;
+}
+
+json_t *odj_dump_policy_json(const struct OP_POLICY_PART *pp)
+{
+	if (pp == NULL) {
+		return NULL;
+	}
+	return dump_policy(pp);
 }
 
 static json_t *dump_part(struct dump_state *st, const struct odj_part *p)
@@ -588,6 +879,9 @@ static const char *singular(const char *key)
 	if (strcmp(key, "sst_stores") == 0) {
 		return "sst store";
 	}
+	if (strcmp(key, "certificates") == 0) {
+		return "certificate";
+	}
 	return key;
 }
 
@@ -655,11 +949,16 @@ NTSTATUS odj_dump(TALLOC_CTX *mem_ctx,
 		.mem_ctx = mem_ctx,
 		.show_secrets = show_secrets,
 	};
+	const struct ODJ_WIN7BLOB *win7 = NULL;
 	json_t *tree = NULL;
 	char *out = NULL;
 
 	if (pd == NULL || text == NULL) {
 		return NT_STATUS_INVALID_PARAMETER;
+	}
+	win7 = odj_provision_data_win7(pd);
+	if (win7 != NULL) {
+		st.machine_password = win7->lpMachinePassword;
 	}
 	tree = dump_tree(&st, pd);
 	if (tree == NULL) {

@@ -520,8 +520,25 @@ NTSTATUS odj_file_save(TALLOC_CTX *mem_ctx,
 		       bool overwrite,
 		       char **why)
 {
-	TALLOC_CTX *tmp_ctx = NULL;
 	DATA_BLOB text = data_blob_null;
+	NTSTATUS status;
+
+	status = odj_file_encode(mem_ctx, ndr, &text);
+	if (!NT_STATUS_IS_OK(status)) {
+		return status;
+	}
+	status = odj_file_save_bytes(mem_ctx, path, text, overwrite, why);
+	TALLOC_FREE(text.data);
+	return status;
+}
+
+NTSTATUS odj_file_save_bytes(TALLOC_CTX *mem_ctx,
+			     const char *path,
+			     DATA_BLOB text,
+			     bool overwrite,
+			     char **why)
+{
+	TALLOC_CTX *tmp_ctx = NULL;
 	char *tmp = NULL;
 	NTSTATUS status;
 	int fd = -1;
@@ -534,11 +551,6 @@ NTSTATUS odj_file_save(TALLOC_CTX *mem_ctx,
 	tmp_ctx = talloc_new(mem_ctx);
 	if (tmp_ctx == NULL) {
 		return NT_STATUS_NO_MEMORY;
-	}
-	status = odj_file_encode(tmp_ctx, ndr, &text);
-	if (!NT_STATUS_IS_OK(status)) {
-		TALLOC_FREE(tmp_ctx);
-		return status;
 	}
 	tmp = talloc_asprintf(tmp_ctx, "%s.XXXXXX", path);
 	if (tmp == NULL) {

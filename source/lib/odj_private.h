@@ -6,6 +6,7 @@
 #define _ODJ_PRIVATE_H_
 
 #include <stdarg.h>
+#include <sys/types.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -48,5 +49,204 @@ char *odj_secret_strdup(TALLOC_CTX *mem_ctx, const char *s);
 struct ldb_context;
 struct ldb_context *odj_dc_ldb(const struct odj_dc *dc);
 struct tevent_context *odj_dc_ev(const struct odj_dc *dc);
+
+/*
+ * secrets.tdb (odj_secrets.c): Samba's join records, built from plain
+ * values, and the database they go into.
+ */
+struct _krb5_context;
+struct loadparm_context;
+struct secrets_domain_info1;
+struct secrets_domain_info1_password;
+
+/* "host/<name>.<dns domain>@<REALM>", as Samba salts a workstation */
+char *odj_secrets_salt_principal(TALLOC_CTX *mem_ctx,
+				 const char *account_name,
+				 const char *dns_domain);
+
+/*
+ * A password as Samba stores it: UTF-16LE cleartext, NT hash and the
+ * AES256, AES128 and RC4 keys for @p salt_principal.  Wiped when freed.
+ */
+NTSTATUS odj_secrets_password(TALLOC_CTX *mem_ctx,
+			      struct _krb5_context *k5,
+			      const char *password,
+			      const char *salt_principal,
+			      NTTIME change_time,
+			      const char *change_server,
+			      struct secrets_domain_info1_password **p,
+			      char **why);
+
+/*
+ * The record secrets_store_JoinCtx() makes for @p join.  It points into
+ * its arguments; Samba sets password_last_change and join_time to now.
+ */
+NTSTATUS odj_secrets_join_info(TALLOC_CTX *mem_ctx,
+			       const struct odj_join *join,
+			       struct secrets_domain_info1_password *password,
+			       const char *salt_principal,
+			       NTTIME join_time,
+			       NTTIME last_change,
+			       const struct secrets_domain_info1 *previous,
+			       struct secrets_domain_info1 **info);
+
+/* secrets_domain_infoB <-> SECRETS/MACHINE_DOMAIN_INFO/<D> bytes */
+NTSTATUS odj_secrets_info_pack(TALLOC_CTX *mem_ctx,
+			       const struct secrets_domain_info1 *info,
+			       DATA_BLOB *blob);
+NTSTATUS odj_secrets_info_unpack(TALLOC_CTX *mem_ctx,
+				 DATA_BLOB blob,
+				 struct secrets_domain_info1 **info,
+				 char **why);
+
+/* One record: a key and its value, or a key to delete (value.data NULL) */
+struct odj_secrets_record {
+	const char *key;
+	DATA_BLOB value;
+};
+
+/*
+ * Every record Samba's join writes (secrets_store_JoinCtx()) for @p info,
+ * and the ones it deletes, in the order Samba applies them.
+ */
+NTSTATUS odj_secrets_join_records(TALLOC_CTX *mem_ctx,
+				  const struct secrets_domain_info1 *info,
+				  struct odj_secrets_record **records,
+				  size_t *num_records);
+
+/* The deletions that remove a join to @p domain (realm may be NULL) */
+NTSTATUS odj_secrets_unjoin_records(TALLOC_CTX *mem_ctx,
+				    const char *domain,
+				    const char *realm,
+				    struct odj_secrets_record **records,
+				    size_t *num_records);
+
+/* SECRETS/SID/<NAME>: Samba's in-memory struct dom_sid, 68 bytes */
+NTSTATUS odj_secrets_sid_value(TALLOC_CTX *mem_ctx,
+			       const struct ODJ_SID *sid,
+			       DATA_BLOB *value);
+
+/* "SECRETS/<WHAT>/<NAME>", upper case as Samba's keys are */
+char *odj_secrets_key(TALLOC_CTX *mem_ctx, const char *what,
+		      const char *name);
+
+/* A join found in secrets.tdb */
+struct odj_secrets_join {
+	const char *domain;		/* the key's <DOMAIN> */
+	struct secrets_domain_info1 *info;	/* NULL: legacy keys only */
+};
+
+struct odj_secrets_db;
+
+/*
+ * Open secrets.tdb for one transaction.  A missing database is built
+ * beside @p path and only appears there at odj_secrets_db_commit(); an
+ * existing one is changed in a transaction, and put back byte for byte
+ * if that fails half-way.  Freeing @p db without a commit aborts.
+ */
+NTSTATUS odj_secrets_db_open(TALLOC_CTX *mem_ctx,
+			     const char *path,
+			     struct odj_secrets_db **db,
+			     char **why);
+bool odj_secrets_db_created(const struct odj_secrets_db *db);
+NTSTATUS odj_secrets_db_joins(struct odj_secrets_db *db,
+			      TALLOC_CTX *mem_ctx,
+			      struct odj_secrets_join **joins,
+			      size_t *num_joins,
+			      char **why);
+bool odj_secrets_db_exists(struct odj_secrets_db *db, const char *key);
+NTSTATUS odj_secrets_db_apply(struct odj_secrets_db *db,
+			      const struct odj_secrets_record *records,
+			      size_t num_records,
+			      char **why);
+/* Everything that can fail, short of making the result visible */
+NTSTATUS odj_secrets_db_prepare(struct odj_secrets_db *db, char **why);
+NTSTATUS odj_secrets_db_commit(struct odj_secrets_db *db, char **why);
+/* Undo everything; false if the old file could not be put back */
+bool odj_secrets_db_abort(struct odj_secrets_db *db);
+
+/*
+ * Files replaced atomically (odj_config.c): written beside their
+ * target, then swapped in; until odj_staged_finish() a swap can be
+ * undone.  Freeing an unfinished one removes the temporary file.
+ */
+struct odj_staged_file;
+
+NTSTATUS odj_staged_create(TALLOC_CTX *mem_ctx,
+			   const char *path,
+			   mode_t mode,
+			   struct odj_staged_file **staged,
+			   char **why);
+const char *odj_staged_tmp_path(const struct odj_staged_file *staged);
+int odj_staged_fd(const struct odj_staged_file *staged);
+/* fsync and close the temporary file */
+NTSTATUS odj_staged_close(struct odj_staged_file *staged, char **why);
+NTSTATUS odj_staged_publish(struct odj_staged_file *staged, char **why);
+bool odj_staged_undo(struct odj_staged_file *staged);
+void odj_staged_finish(struct odj_staged_file *staged);
+
+/* A global smb.conf parameter as text ("kerberos method" -> "default") */
+char *odj_lp_get(TALLOC_CTX *mem_ctx, struct loadparm_context *lp_ctx,
+		 const char *name);
+
+/*
+ * A new smb.conf with @p changes in its global section, staged beside
+ * @p config_file (or the file it links to); checked by loading it.
+ */
+NTSTATUS odj_config_stage(TALLOC_CTX *mem_ctx,
+			  const char *config_file,
+			  const struct odj_join *join,
+			  const struct odj_config_change *changes,
+			  size_t num_changes,
+			  struct odj_staged_file **staged,
+			  char **why);
+
+/*
+ * Keytab (odj_keytab.c): a new keytab for @p path holding every entry of
+ * the existing one except those of @p principals, plus @p principals
+ * with the keys of @p password at @p kvno; written in one go, mode 0600,
+ * and read back with MIT's reader before it is returned.
+ */
+NTSTATUS odj_keytab_stage(TALLOC_CTX *mem_ctx,
+			  struct _krb5_context *k5,
+			  const char *path,
+			  const char * const *principals,
+			  const struct secrets_domain_info1_password *password,
+			  uint32_t kvno,
+			  struct odj_staged_file **staged,
+			  char **why);
+
+/*
+ * Certificates and policies (odj_extras.c): a synchronous search on the
+ * DC connection, and local files read whole or replaced atomically.
+ */
+struct ldb_dn;
+struct ldb_result;
+
+NTSTATUS odj_search_sync(TALLOC_CTX *mem_ctx,
+			 struct odj_dc *dc,
+			 struct ldb_dn *base,
+			 int scope,
+			 const char * const *attrs,
+			 const char *filter,
+			 struct ldb_result **res,
+			 char **why);
+NTSTATUS odj_local_read(TALLOC_CTX *mem_ctx,
+			const char *path,
+			size_t max_size,
+			DATA_BLOB *bytes,
+			char **why);
+NTSTATUS odj_local_write(TALLOC_CTX *mem_ctx,
+			 const char *path,
+			 DATA_BLOB data,
+			 mode_t mode,
+			 char **why);
+/* Append a copy of @p s to a NULL-terminated list (made on mem_ctx). */
+bool odj_str_list_add(TALLOC_CTX *mem_ctx, const char ***list,
+		      const char *s);
+
+/* odj_dump.c: a POLICY part as odj dump --json shows it */
+struct json_t;
+struct json_t *odj_dump_policy_json(const struct OP_POLICY_PART *pp);
 
 #endif /* _ODJ_PRIVATE_H_ */

@@ -1,0 +1,431 @@
+/*
+ * odj provision batch=FILE savedir=DIR: many machines, one LDAP session
+ * per DC, requests pipelined (odj_batch_send).  This file reads the
+ * arguments, shows progress and turns the results into a summary, a
+ * report file and an exit code.
+ */
+
+#include "odj_cli.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <tevent.h>
+
+/* redraw the progress bar at most this often */
+#define PROGRESS_INTERVAL 0.1
+#define BAR_WIDTH 30
+
+struct batch_cli {
+	struct odj_cli *cli;
+	struct tevent_req *req;
+	struct timespec start;
+	bool tty;			/* stderr is a terminal: a bar */
+	bool bar_shown;
+	double last_draw;
+	size_t failed;
+	int signals;
+};
+
+static double elapsed(const struct batch_cli *b)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (now.tv_sec - b->start.tv_sec) +
+	       (now.tv_nsec - b->start.tv_nsec) / 1e9;
+}
+
+static void clear_bar(struct batch_cli *b)
+{
+	if (b->bar_shown) {
+		fputs("\r\033[K", stderr);
+		b->bar_shown = false;
+		/* draw it again at the next chance */
+		b->last_draw = -PROGRESS_INTERVAL;
+	}
+}
+
+/* [#########.....] 120/200  60%  37.2/s  ETA 0:02  1 failed */
+static void draw_bar(struct batch_cli *b, size_t done, size_t total)
+{
+	double t = elapsed(b);
+	double rate = t > 0 ? done / t : 0;
+	size_t fill = total > 0 ? done * BAR_WIDTH / total : 0;
+	unsigned long eta = rate > 0 ? (total - done) / rate + 0.5 : 0;
+	char bar[BAR_WIDTH + 1];
+
+	if (done < total && t - b->last_draw < PROGRESS_INTERVAL) {
+		return;
+	}
+	b->last_draw = t;
+	memset(bar, '#', fill);
+	memset(bar + fill, '.', BAR_WIDTH - fill);
+	bar[BAR_WIDTH] = '\0';
+	fprintf(stderr, "\r\033[K[%s] %zu/%zu %3zu%% %6.1f/s ETA %lu:%02lu",
+		bar, done, total, total > 0 ? done * 100 / total : 100, rate,
+		eta / 60, eta % 60);
+	if (b->failed > 0) {
+		fprintf(stderr, "  %zu failed", b->failed);
+	}
+	fflush(stderr);
+	b->bar_shown = true;
+}
+
+static void print_machine(const struct odj_batch_result *r)
+{
+	printf("%s: %s", r->entry->name, odj_batch_status_name(r->status));
+	if (r->account_dn != NULL) {
+		printf(", %s, RID %" PRIu32, r->account_dn, r->rid);
+	}
+	if (r->blob_path != NULL) {
+		printf(", blob %s", r->blob_path);
+	}
+	if (r->unattend_path != NULL) {
+		printf(", unattend %s", r->unattend_path);
+	}
+	printf("\n");
+}
+
+static void progress(const struct odj_batch_result *r, size_t done,
+		     size_t total, void *private_data)
+{
+	struct batch_cli *b = private_data;
+
+	if (r->status == ODJ_BATCH_FAILED) {
+		b->failed++;
+		clear_bar(b);
+		odj_cli_error(b->cli, "%s (line %u): %s", r->entry->name,
+			      r->entry->line, r->message != NULL ?
+			      r->message : "failed");
+	} else if (!b->tty) {
+		print_machine(r);
+	}
+	if (b->tty) {
+		draw_bar(b, done, total);
+	} else {
+		fflush(stdout);
+	}
+}
+
+static void on_signal(struct tevent_context *ev, struct tevent_signal *se,
+		      int signum, int count, void *siginfo,
+		      void *private_data)
+{
+	struct batch_cli *b = private_data;
+	size_t left = odj_batch_stop(b->req);
+
+	clear_bar(b);
+	b->signals++;
+	odj_cli_error(b->cli, "%s: launching no more machines; waiting for "
+		      "the %zu in flight (each ends with its blob written or "
+		      "its new account deleted)", strsignal(signum), left);
+}
+
+/* SIGINT, SIGTERM: stop cleanly.  An ignored SIGINT (a background job
+ * of a script) stays ignored, as for any well-behaved tool. */
+static bool catch_signals(TALLOC_CTX *ctx, struct tevent_context *ev,
+			  struct batch_cli *b)
+{
+	struct sigaction sa;
+
+	if (sigaction(SIGINT, NULL, &sa) == 0 && sa.sa_handler != SIG_IGN &&
+	    tevent_add_signal(ev, ctx, SIGINT, 0, on_signal, b) == NULL) {
+		return false;
+	}
+	return tevent_add_signal(ev, ctx, SIGTERM, 0, on_signal, b) != NULL;
+}
+
+static bool parse_parallel(struct odj_cli *cli, const char *s,
+			   unsigned int *n)
+{
+	char *end = NULL;
+	unsigned long v;
+
+	if (s == NULL) {
+		*n = ODJ_BATCH_DEFAULT_PARALLEL;
+		return true;
+	}
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno != 0 || *end != '\0' || s[0] == '-' || v == 0 ||
+	    v > ODJ_BATCH_MAX_PARALLEL) {
+		odj_cli_error(cli, "parallel= takes 1 to %d",
+			      ODJ_BATCH_MAX_PARALLEL);
+		return false;
+	}
+	*n = v;
+	return true;
+}
+
+static bool check_batch_args(struct odj_cli *cli, const struct odj_args *args)
+{
+	static const char * const single[] = {
+		"machine_name", "savefile", "printblob", NULL
+	};
+	/* the 2012 extensions are not passed to batches yet */
+	static const char * const later[] = {
+		"rootcacerts", "certtemplate", "ca_cert", "ca_key",
+		"policynames", "policypaths", NULL
+	};
+	size_t i;
+
+	if (odj_args_get(args, "domain") == NULL ||
+	    odj_args_get(args, "savedir") == NULL) {
+		odj_cli_error(cli, "batch= (/BATCH) needs domain= (/DOMAIN) "
+			      "and savedir= (/SAVEDIR)");
+		return false;
+	}
+	for (i = 0; single[i] != NULL; i++) {
+		if (odj_args_get(args, single[i]) != NULL) {
+			odj_cli_error(cli, "%s is for one machine; a batch "
+				      "names its machines in the batch file "
+				      "and saves to savedir=", single[i]);
+			return false;
+		}
+	}
+	for (i = 0; later[i] != NULL; i++) {
+		if (odj_args_get(args, later[i]) != NULL) {
+			odj_cli_error(cli, "%s is not supported with batch= "
+				      "yet", later[i]);
+			return false;
+		}
+	}
+	if (odj_args_get(args, "psite") != NULL &&
+	    odj_args_get(args, "dsite") != NULL) {
+		odj_cli_error(cli, "psite and dsite exclude each other");
+		return false;
+	}
+	if (odj_args_flag(args, "nosearch") &&
+	    odj_args_get(args, "dcname") == NULL && cli->server == NULL) {
+		odj_cli_error(cli, "nosearch (/NOSEARCH) needs dcname= "
+			      "(/DCNAME)");
+		return false;
+	}
+	return true;
+}
+
+static void fill_defaults(const struct odj_args *args,
+			  struct odj_provision_request *r)
+{
+	r->ou = odj_args_get(args, "machine_account_ou");
+	r->reuse = odj_args_flag(args, "reuse");
+	r->defpwd = odj_args_flag(args, "defpwd");
+	r->nosearch = odj_args_flag(args, "nosearch");
+	r->downlevel = odj_args_flag(args, "downlevel");
+	r->jp2_netbios_name = odj_args_get(args, "netbios");
+	r->jp2_site = odj_args_get(args, "psite");
+	r->jp2_site_persistent = r->jp2_site != NULL;
+	if (r->jp2_site == NULL) {
+		r->jp2_site = odj_args_get(args, "dsite");
+	}
+	r->jp2_primary_dns = odj_args_get(args, "primarydns");
+}
+
+/* Directories and the report must be usable before the DC changes. */
+static int check_targets(struct odj_cli *cli, const struct odj_args *args,
+			 const char *first_name)
+{
+	const char *dirs[] = {
+		odj_args_get(args, "savedir"), odj_args_get(args, "unattend")
+	};
+	const char *report = odj_args_get(args, "report");
+	char *why = NULL;
+	NTSTATUS status;
+	size_t i;
+
+	for (i = 0; i < 2; i++) {
+		char *probe = NULL;
+
+		if (dirs[i] == NULL) {
+			continue;
+		}
+		probe = talloc_asprintf(cli->mem_ctx, "%s/%s", dirs[i],
+					first_name);
+		if (probe == NULL) {
+			return ODJ_EXIT_INTERNAL;
+		}
+		status = odj_file_check_target(cli->mem_ctx, probe, true,
+					       &why);
+		if (!NT_STATUS_IS_OK(status)) {
+			return odj_cli_fail(cli, status, why);
+		}
+	}
+	if (report != NULL) {
+		status = odj_file_check_target(cli->mem_ctx, report, true,
+					       &why);
+		if (!NT_STATUS_IS_OK(status)) {
+			return odj_cli_fail(cli, status, why);
+		}
+	}
+	return ODJ_EXIT_OK;
+}
+
+/* dcname=dc1,dc2 (or -S): one authenticated connection per DC */
+static int connect_dcs(struct odj_cli *cli, const struct odj_args *args,
+		       struct tevent_context *ev, struct odj_dc ***_dcs,
+		       size_t *num_dcs)
+{
+	TALLOC_CTX *ctx = cli->mem_ctx;
+	const char *list = odj_args_get(args, "dcname");
+	struct loadparm_context *lp_ctx = NULL;
+	struct cli_credentials *creds = NULL;
+	struct odj_dc **dcs = NULL;
+	char *names = NULL, *name = NULL, *save = NULL;
+	char *why = NULL;
+	NTSTATUS status;
+	size_t n = 0;
+
+	lp_ctx = odj_cli_loadparm(cli);
+	if (lp_ctx == NULL) {
+		return ODJ_EXIT_LOCAL;
+	}
+	creds = odj_cli_credentials(cli, lp_ctx);
+	if (creds == NULL) {
+		return ODJ_EXIT_CREDENTIALS;
+	}
+	names = talloc_strdup(ctx, list != NULL ? list :
+			      cli->server != NULL ? cli->server : "");
+	if (names == NULL) {
+		return ODJ_EXIT_INTERNAL;
+	}
+	name = strtok_r(names, ",", &save);
+	do {
+		dcs = talloc_realloc(ctx, dcs, struct odj_dc *, n + 1);
+		if (dcs == NULL) {
+			return ODJ_EXIT_INTERNAL;
+		}
+		/* no name at all: the first DC the SRV records give */
+		status = odj_dc_connect(ctx, ev, lp_ctx, creds,
+					odj_args_get(args, "domain"), name,
+					&dcs[n], &why);
+		if (!NT_STATUS_IS_OK(status)) {
+			return odj_cli_fail(cli, status, why);
+		}
+		n++;
+	} while (name != NULL && (name = strtok_r(NULL, ",", &save)) != NULL);
+	*_dcs = dcs;
+	*num_dcs = n;
+	return ODJ_EXIT_OK;
+}
+
+static int finish(struct batch_cli *b, const struct odj_args *args,
+		  const char *domain, const struct odj_batch_result *results,
+		  size_t num, bool interrupted)
+{
+	struct odj_cli *cli = b->cli;
+	const char *report = odj_args_get(args, "report");
+	struct odj_batch_run run = {
+		.domain = domain,
+		.batch_file = odj_args_get(args, "batch"),
+		.savedir = odj_args_get(args, "savedir"),
+		.interrupted = interrupted,
+		.seconds = elapsed(b),
+	};
+	struct odj_batch_summary s;
+	char *json = NULL;
+	char *why = NULL;
+	NTSTATUS status;
+	int ret = ODJ_EXIT_OK;
+
+	clear_bar(b);
+	odj_batch_summarize(results, num, &s);
+	printf("Batch of %zu machines in %s: %zu created, %zu reused, "
+	       "%zu skipped, %zu failed, %zu not started; %.1f s, %.1f/s\n",
+	       s.total, domain, s.created, s.reused, s.skipped, s.failed,
+	       s.pending, run.seconds, run.seconds > 0 ?
+	       (s.total - s.pending) / run.seconds : 0.0);
+	if (report != NULL) {
+		status = odj_batch_report_json(cli->mem_ctx, &run, results, num,
+					       &json);
+		if (NT_STATUS_IS_OK(status)) {
+			status = odj_file_save_bytes(
+				cli->mem_ctx, report,
+				data_blob_const(json, strlen(json)), true,
+				&why);
+		}
+		if (!NT_STATUS_IS_OK(status)) {
+			ret = odj_cli_fail(cli, status, why);
+		} else {
+			printf("Report: %s\n", report);
+		}
+	}
+	if (interrupted) {
+		printf("Interrupted: run the same command again to provision "
+		       "the %zu machines not started\n", s.pending);
+		return ODJ_EXIT_INTERRUPTED;
+	}
+	if (s.failed > 0) {
+		return ODJ_EXIT_PARTIAL;
+	}
+	return ret;
+}
+
+int odj_cmd_provision_batch(struct odj_cli *cli, const struct odj_args *args)
+{
+	TALLOC_CTX *ctx = cli->mem_ctx;
+	struct batch_cli b = { .cli = cli };
+	struct odj_batch_options o = { .savedir = NULL };
+	struct odj_batch_entry *entries = NULL;
+	struct odj_batch_result *results = NULL;
+	struct tevent_context *ev = NULL;
+	struct odj_dc **dcs = NULL;
+	const char *term = getenv("TERM");
+	size_t num = 0, num_results = 0;
+	char *why = NULL;
+	NTSTATUS status;
+	int ret;
+
+	if (!check_batch_args(cli, args) ||
+	    !parse_parallel(cli, odj_args_get(args, "parallel"),
+			    &o.parallel)) {
+		return ODJ_EXIT_USAGE;
+	}
+	status = odj_batch_load(ctx, odj_args_get(args, "batch"), &entries,
+				&num, &why);
+	if (!NT_STATUS_IS_OK(status)) {
+		return odj_cli_fail(cli, status, why);
+	}
+	ret = check_targets(cli, args, entries[0].name);
+	if (ret != ODJ_EXIT_OK) {
+		return ret;
+	}
+	ev = tevent_context_init(ctx);
+	if (ev == NULL) {
+		return ODJ_EXIT_INTERNAL;
+	}
+	ret = connect_dcs(cli, args, ev, &dcs, &o.num_dcs);
+	if (ret != ODJ_EXIT_OK) {
+		return ret;
+	}
+	o.dcs = dcs;
+	o.savedir = odj_args_get(args, "savedir");
+	o.unattend_dir = odj_args_get(args, "unattend");
+	fill_defaults(args, &o.defaults);
+	o.progress = progress;
+	o.private_data = &b;
+	b.tty = isatty(STDERR_FILENO) && !(term != NULL &&
+					   strcmp(term, "dumb") == 0);
+	clock_gettime(CLOCK_MONOTONIC, &b.start);
+
+	b.req = odj_batch_send(ctx, ev, &o, entries, num);
+	if (b.req == NULL || !catch_signals(ctx, ev, &b)) {
+		return ODJ_EXIT_INTERNAL;
+	}
+	if (!tevent_req_poll(b.req, ev)) {
+		return ODJ_EXIT_INTERNAL;
+	}
+	status = odj_batch_recv(b.req, ctx, &results, &num_results, &why);
+	if (!NT_STATUS_IS_OK(status) &&
+	    !NT_STATUS_EQUAL(status, NT_STATUS_CANCELLED)) {
+		clear_bar(&b);
+		return odj_cli_fail(cli, status, why);
+	}
+	return finish(&b, args, odj_dc_info(dcs[0])->dns_domain, results,
+		      num_results, NT_STATUS_EQUAL(status,
+						   NT_STATUS_CANCELLED));
+}

@@ -1,0 +1,224 @@
+/*
+ * odj requestodj: djoin /REQUESTODJ and "net offlinejoin requestodj".
+ *
+ *   odj requestodj loadfile=FILE [keytab=PATH] [kvno=N] -s smb.conf
+ *   odj /REQUESTODJ /LOADFILE FILE /WINDOWSPATH %SystemRoot% /LOCALOS
+ */
+
+#include "odj_cli.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <param.h>
+
+static const struct odj_arg_spec requestodj_args[] = {
+	{ "loadfile", "LOADFILE", false, "the provisioning file, - for stdin" },
+	{ "keytab", NULL, false, "the keytab to write (default: as "
+	  "'kerberos method' says)" },
+	{ "kvno", NULL, false, "key version number in the keytab (1)" },
+	{ "windowspath", "WINDOWSPATH", false, "as djoin (ignored)" },
+	{ "localos", "LOCALOS", true, "as djoin (ignored)" },
+	{ NULL },
+};
+
+static bool parse_kvno(struct odj_cli *cli, const char *s, uint32_t *kvno)
+{
+	char *end = NULL;
+	unsigned long v;
+
+	if (s == NULL) {
+		*kvno = 0;
+		return true;
+	}
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno != 0 || end == s || *end != '\0' || v == 0 ||
+	    v > UINT32_MAX) {
+		odj_cli_error(cli, "kvno=%s: give a number from 1", s);
+		return false;
+	}
+	*kvno = v;
+	return true;
+}
+
+static const char *input_path(struct odj_cli *cli,
+			      const struct odj_args *args)
+{
+	const char *loadfile = odj_args_get(args, "loadfile");
+	const char *positional = odj_args_positional(args, 0);
+	int given = (loadfile != NULL) + (positional != NULL) +
+		    (cli->stdin_input != 0);
+
+	if (given != 1) {
+		odj_cli_error(cli, "give one provisioning file (loadfile=FILE, "
+			      "/LOADFILE FILE, or -i / - for stdin)");
+		return NULL;
+	}
+	if (loadfile != NULL) {
+		return loadfile;
+	}
+	return positional != NULL ? positional : "-";
+}
+
+/* The blob, decoded and checked; NULL after printing why not */
+static struct odj_join *load_join(struct odj_cli *cli, const char *path,
+				  int *ret)
+{
+	TALLOC_CTX *ctx = cli->mem_ctx;
+	struct odj_provision_data *pd = NULL;
+	struct odj_join *join = NULL;
+	DATA_BLOB ndr = data_blob_null;
+	char *why = NULL;
+	NTSTATUS status;
+
+	status = odj_file_load(ctx, path, &ndr, &why);
+	if (NT_STATUS_IS_OK(status)) {
+		status = odj_provision_data_decode(ctx, ndr, &pd, &why);
+	}
+	if (NT_STATUS_IS_OK(status)) {
+		status = odj_join_from_provision_data(ctx, pd, &join, &why);
+	}
+	TALLOC_FREE(ndr.data);
+	TALLOC_FREE(pd);
+	if (!NT_STATUS_IS_OK(status)) {
+		*ret = odj_cli_fail(cli, status, why);
+		return NULL;
+	}
+	return join;
+}
+
+/* Without --update-config a mismatch is reported, and nothing written */
+static int check_config(struct odj_cli *cli, struct loadparm_context *lp_ctx,
+			const struct odj_join *join)
+{
+	struct odj_config_change *changes = NULL;
+	const char *file = lpcfg_configfile(lp_ctx);
+	size_t i, n = 0;
+	char *why = NULL;
+	NTSTATUS status;
+
+	status = odj_config_check(cli->mem_ctx, lp_ctx, join, &changes, &n,
+				  &why);
+	if (!NT_STATUS_IS_OK(status)) {
+		odj_cli_fail(cli, status, why);
+		return ODJ_EXIT_LOCAL;
+	}
+	if (n == 0 || cli->update_config) {
+		return ODJ_EXIT_OK;
+	}
+	odj_cli_error(cli, "smb.conf does not match the blob; nothing was "
+		      "written (--update-config makes these changes):");
+	for (i = 0; i < n; i++) {
+		fprintf(stderr, "set '%s = %s' in [global] of %s\n",
+			changes[i].name, changes[i].value,
+			file != NULL ? file : "smb.conf");
+	}
+	return ODJ_EXIT_LOCAL;
+}
+
+static void print_result(const struct odj_join *j,
+			 const struct odj_request *r,
+			 const struct odj_request_result *res)
+{
+	size_t i;
+
+	printf("Joined %s (%s) as %s, offline\n", j->netbios_domain,
+	       j->dns_domain, j->account_name);
+	printf("secrets.tdb: %s\n", res->secrets_tdb);
+	if (res->keytab != NULL) {
+		printf("keytab: %s (%zu entries, kvno %" PRIu32 ")\n",
+		       res->keytab, res->num_keytab_entries,
+		       r->kvno != 0 ? r->kvno : 1);
+		if (res->keytab_note != NULL) {
+			printf("note: %s\n", res->keytab_note);
+		}
+	} else {
+		printf("keytab: %s\n", res->keytab_note);
+	}
+	for (i = 0; i < res->num_changes; i++) {
+		printf("smb.conf: set '%s = %s' in %s\n", res->changes[i].name,
+		       res->changes[i].value, res->config_file);
+	}
+	if (res->replaced != NULL) {
+		printf("replaced: %s\n", res->replaced);
+	}
+	if (j->machine_sid != NULL) {
+		printf("account: RID %" PRIu32 "\n", j->rid);
+	}
+	if (j->have_object_guid) {
+		struct GUID_txt_buf buf;
+
+		printf("account GUID: %s\n",
+		       GUID_buf_string(&j->object_guid, &buf));
+	}
+	if (j->site != NULL) {
+		printf("site: %s%s\n", j->site, j->site_persistent ?
+		       " (persistent; winbindd looks its site up itself)" :
+		       "");
+	}
+	for (i = 0; j->notes != NULL && j->notes[i] != NULL; i++) {
+		printf("note: %s\n", j->notes[i]);
+	}
+	if (res->rotates_at_first_contact) {
+		printf("winbindd changes the machine password at its first "
+		       "contact with a DC\n");
+	} else if (res->rotation_note != NULL) {
+		printf("note: %s\n", res->rotation_note);
+	}
+	printf("Restart smbd and winbindd to use the join\n");
+}
+
+int odj_cmd_requestodj(struct odj_cli *cli)
+{
+	TALLOC_CTX *ctx = cli->mem_ctx;
+	struct odj_request r = { .join = NULL };
+	struct odj_request_result *res = NULL;
+	struct loadparm_context *lp_ctx = NULL;
+	struct odj_args *args = NULL;
+	const char *path = NULL;
+	char *why = NULL;
+	NTSTATUS status;
+	int ret = ODJ_EXIT_OK;
+
+	args = odj_args_parse(ctx, requestodj_args, cli->argc, cli->argv, 1);
+	if (args == NULL) {
+		return ODJ_EXIT_USAGE;
+	}
+	path = input_path(cli, args);
+	if (path == NULL ||
+	    !parse_kvno(cli, odj_args_get(args, "kvno"), &r.kvno)) {
+		return ODJ_EXIT_USAGE;
+	}
+	r.keytab = odj_args_get(args, "keytab");
+	r.force = cli->force;
+	r.update_config = cli->update_config;
+
+	/* past RLIMIT_FSIZE, fail with EFBIG (and roll back), not die */
+	signal(SIGXFSZ, SIG_IGN);
+
+	r.join = load_join(cli, path, &ret);
+	if (r.join == NULL) {
+		return ret;
+	}
+	lp_ctx = odj_cli_loadparm(cli);
+	if (lp_ctx == NULL) {
+		return ODJ_EXIT_LOCAL;
+	}
+	ret = check_config(cli, lp_ctx, r.join);
+	if (ret != ODJ_EXIT_OK) {
+		return ret;
+	}
+	status = odj_request(ctx, lp_ctx, &r, &res, &why);
+	if (!NT_STATUS_IS_OK(status)) {
+		return odj_cli_fail(cli, status, why);
+	}
+	print_result(r.join, &r, res);
+	if (fflush(stdout) != 0) {
+		odj_cli_error(cli, "cannot write the report (the join is "
+			      "done)");
+	}
+	return ODJ_EXIT_OK;
+}

@@ -1,0 +1,573 @@
+/*
+ * The built-in issuing backend: a local CA whose certificate and private
+ * key the admin supplies (odj provision ca_cert=... ca_key=...).
+ *
+ * It issues what AD CS issues for a template: subject CN and SAN dNSName
+ * the machine's DNS name, the template's key usage and EKUs, validity
+ * from pKIExpirationPeriod (cut at the CA's own end, backdated by the 10
+ * minutes of AD CS's clock skew allowance), subject and authority key
+ * ids, and Microsoft's certificate template extension: the template OID
+ * and version for version 2+ templates (1.3.6.1.4.1.311.21.7), the
+ * template name for version 1 ones (1.3.6.1.4.1.311.20.2).
+ */
+
+#include "odj_private.h"
+
+#include <inttypes.h>
+#include <time.h>
+#include <charset.h>
+#include <gnutls/gnutls.h>
+#include <gnutls/x509.h>
+#include <gnutls/abstract.h>
+#include <gnutls/crypto.h>
+
+#define CA_FILE_MAX_SIZE (1024 * 1024)
+#define CLOCK_SKEW (10 * 60)
+#define SERIAL_SIZE 16
+#define OID_CERT_TEMPLATE_V2 "1.3.6.1.4.1.311.21.7"
+#define OID_CERT_TEMPLATE_V1 "1.3.6.1.4.1.311.20.2"
+/* a template without key usage: what "Machine" has */
+#define DEFAULT_KEY_USAGE (GNUTLS_KEY_DIGITAL_SIGNATURE | \
+			   GNUTLS_KEY_KEY_ENCIPHERMENT)
+
+struct local_ca {
+	gnutls_x509_crt_t *certs;	/* [0] the CA, then its chain */
+	unsigned int num_certs;
+	gnutls_x509_privkey_t x509_key;
+	gnutls_privkey_t key;
+	DATA_BLOB *chain;		/* DER of certs[] */
+};
+
+static int local_ca_destructor(struct local_ca *ca)
+{
+	unsigned int i;
+
+	for (i = 0; i < ca->num_certs; i++) {
+		gnutls_x509_crt_deinit(ca->certs[i]);
+	}
+	gnutls_free(ca->certs);
+	gnutls_privkey_deinit(ca->key);
+	gnutls_x509_privkey_deinit(ca->x509_key);
+	return 0;
+}
+
+static gnutls_datum_t datum(DATA_BLOB b)
+{
+	return (gnutls_datum_t) { .data = b.data, .size = b.length };
+}
+
+static NTSTATUS load_certs(struct local_ca *ca, const char *path,
+			   TALLOC_CTX *why_ctx, char **why)
+{
+	DATA_BLOB bytes = data_blob_null;
+	gnutls_datum_t d;
+	NTSTATUS status;
+	unsigned int i;
+	int ret;
+
+	status = odj_local_read(ca, path, CA_FILE_MAX_SIZE, &bytes, why);
+	if (!NT_STATUS_IS_OK(status)) {
+		odj_why_prefix(why_ctx, why, "CA certificate");
+		return status;
+	}
+	d = datum(bytes);
+	ret = gnutls_x509_crt_list_import2(&ca->certs, &ca->num_certs, &d,
+					   GNUTLS_X509_FMT_PEM, 0);
+	if (ret < 0) {
+		ret = gnutls_x509_crt_list_import2(&ca->certs,
+						   &ca->num_certs, &d,
+						   GNUTLS_X509_FMT_DER, 0);
+	}
+	if (ret < 0 || ca->num_certs == 0) {
+		odj_why(why_ctx, why, "CA certificate %s: no X.509 "
+			"certificate in it (PEM or DER): %s", path,
+			gnutls_strerror(ret));
+		return NT_STATUS_INVALID_PARAMETER;
+	}
+	ca->chain = talloc_zero_array(ca, DATA_BLOB, ca->num_certs);
+	if (ca->chain == NULL) {
+		return NT_STATUS_NO_MEMORY;
+	}
+	for (i = 0; i < ca->num_certs; i++) {
+		gnutls_datum_t der = { .data = NULL };
+
+		if (gnutls_x509_crt_export2(ca->certs[i], GNUTLS_X509_FMT_DER,
+					    &der) < 0) {
+			return NT_STATUS_INTERNAL_ERROR;
+		}
+		ca->chain[i] = data_blob_talloc(ca->chain, der.data, der.size);
+		gnutls_free(der.data);
+		if (ca->chain[i].data == NULL) {
+			return NT_STATUS_NO_MEMORY;
+		}
+	}
+	return NT_STATUS_OK;
+}
+
+static NTSTATUS load_key(struct local_ca *ca, const char *path,
+			 TALLOC_CTX *why_ctx, char **why)
+{
+	DATA_BLOB bytes = data_blob_null;
+	gnutls_datum_t d;
+	NTSTATUS status;
+	int ret;
+
+	status = odj_local_read(ca, path, CA_FILE_MAX_SIZE, &bytes, why);
+	if (!NT_STATUS_IS_OK(status)) {
+		odj_why_prefix(why_ctx, why, "CA key");
+		return status;
+	}
+	d = datum(bytes);
+	ret = gnutls_x509_privkey_init(&ca->x509_key);
+	if (ret == 0) {
+		ret = gnutls_x509_privkey_import2(ca->x509_key, &d,
+						  GNUTLS_X509_FMT_PEM, NULL,
+						  GNUTLS_PKCS_PLAIN);
+	}
+	if (ret < 0) {
+		ret = gnutls_x509_privkey_import2(ca->x509_key, &d,
+						  GNUTLS_X509_FMT_DER, NULL,
+						  GNUTLS_PKCS_PLAIN);
+	}
+	TALLOC_FREE(bytes.data);
+	if (ret < 0) {
+		odj_why(why_ctx, why, "CA key %s: no unencrypted private key "
+			"in it (PEM or DER): %s", path, gnutls_strerror(ret));
+		return NT_STATUS_INVALID_PARAMETER;
+	}
+	ret = gnutls_privkey_init(&ca->key);
+	if (ret == 0) {
+		ret = gnutls_privkey_import_x509(ca->key, ca->x509_key, 0);
+	}
+	return ret == 0 ? NT_STATUS_OK : NT_STATUS_INTERNAL_ERROR;
+}
+
+/* The key is the certificate's, the certificate a CA's, valid now. */
+static NTSTATUS check_ca(struct local_ca *ca, const char *cert_file,
+			 const char *key_file, TALLOC_CTX *why_ctx,
+			 char **why)
+{
+	gnutls_x509_crt_t crt = ca->certs[0];
+	uint8_t a[64], b[64];
+	size_t alen = sizeof(a), blen = sizeof(b);
+	unsigned int critical = 0, is_ca = 0, usage = 0;
+	time_t now = time(NULL);
+	int pathlen, ret;
+
+	if (gnutls_x509_crt_get_key_id(crt, GNUTLS_KEYID_USE_SHA256, a,
+				       &alen) != 0 ||
+	    gnutls_x509_privkey_get_key_id(ca->x509_key,
+					   GNUTLS_KEYID_USE_SHA256, b,
+					   &blen) != 0 ||
+	    alen != blen || memcmp(a, b, alen) != 0) {
+		odj_why(why_ctx, why, "CA key %s does not belong to the CA "
+			"certificate %s", key_file, cert_file);
+		return NT_STATUS_INVALID_PARAMETER_MIX;
+	}
+	ret = gnutls_x509_crt_get_basic_constraints(crt, &critical, &is_ca,
+						    &pathlen);
+	if (ret < 0 || !is_ca) {
+		odj_why(why_ctx, why, "CA certificate %s is not a CA "
+			"certificate (basicConstraints CA:TRUE)", cert_file);
+		return NT_STATUS_INVALID_PARAMETER;
+	}
+	ret = gnutls_x509_crt_get_key_usage(crt, &usage, &critical);
+	if (ret >= 0 && !(usage & GNUTLS_KEY_KEY_CERT_SIGN)) {
+		odj_why(why_ctx, why, "CA certificate %s may not sign "
+			"certificates (keyUsage lacks keyCertSign)",
+			cert_file);
+		return NT_STATUS_INVALID_PARAMETER;
+	}
+	if (now < gnutls_x509_crt_get_activation_time(crt) ||
+	    now >= gnutls_x509_crt_get_expiration_time(crt)) {
+		odj_why(why_ctx, why, "CA certificate %s is not valid now",
+			cert_file);
+		return NT_STATUS_INVALID_PARAMETER;
+	}
+	return NT_STATUS_OK;
+}
+
+/*
+ * Certificate template extensions, DER by hand: GnuTLS only writes the
+ * extensions it knows.
+ */
+static size_t der_len(uint8_t *p, size_t n)
+{
+	if (n < 0x80) {
+		p[0] = n;
+		return 1;
+	}
+	if (n < 0x100) {
+		p[0] = 0x81;
+		p[1] = n;
+		return 2;
+	}
+	p[0] = 0x82;
+	p[1] = n >> 8;
+	p[2] = n & 0xff;
+	return 3;
+}
+
+/* OID content octets of dotted text; 0 if it is no OID that fits. */
+static size_t der_oid(const char *s, uint8_t *out, size_t max)
+{
+	uint64_t arcs[64];
+	size_t n = 0, len = 0, i;
+	char *end = NULL;
+
+	while (n < ARRAY_SIZE(arcs)) {
+		arcs[n++] = strtoull(s, &end, 10);
+		if (end == s || (*end != '.' && *end != '\0')) {
+			return 0;
+		}
+		if (*end == '\0') {
+			break;
+		}
+		s = end + 1;
+	}
+	if (n < 2 || arcs[0] > 2 || (arcs[0] < 2 && arcs[1] > 39)) {
+		return 0;
+	}
+	arcs[1] += 40 * arcs[0];
+	for (i = 1; i < n; i++) {
+		uint8_t tmp[10];
+		size_t k = 0;
+		uint64_t v = arcs[i];
+
+		do {
+			tmp[k++] = v & 0x7f;
+			v >>= 7;
+		} while (v != 0);
+		if (len + k > max) {
+			return 0;
+		}
+		while (k > 0) {
+			k--;
+			out[len++] = tmp[k] | (k > 0 ? 0x80 : 0);
+		}
+	}
+	return len;
+}
+
+static size_t der_uint(uint8_t *p, uint32_t v)
+{
+	uint8_t b[5] = { 0, v >> 24, v >> 16, v >> 8, v };
+	size_t i = 0;
+
+	/* minimal two's complement: drop leading zeros, keep the sign */
+	while (i < 4 && b[i] == 0 && (b[i + 1] & 0x80) == 0) {
+		i++;
+	}
+	p[0] = 0x02;
+	p[1] = 5 - i;
+	memcpy(p + 2, b + i, 5 - i);
+	return 2 + 5 - i;
+}
+
+/* SEQUENCE { templateID OID, majorVersion INTEGER, minorVersion INTEGER } */
+static bool template_v2_ext(const struct odj_cert_template *t,
+			    uint8_t *out, size_t *len)
+{
+	uint8_t body[200];
+	size_t n = 0, oid_len;
+
+	oid_len = der_oid(t->oid, body + 2, 120);
+	if (oid_len == 0) {
+		return false;
+	}
+	body[0] = 0x06;
+	body[1] = oid_len;
+	n = 2 + oid_len;
+	n += der_uint(body + n, t->major_version);
+	n += der_uint(body + n, t->minor_version);
+	out[0] = 0x30;
+	*len = 1 + der_len(out + 1, n);
+	memcpy(out + *len, body, n);
+	*len += n;
+	return true;
+}
+
+/* BMPString of the template's name */
+static bool template_v1_ext(TALLOC_CTX *ctx,
+			    const struct odj_cert_template *t,
+			    uint8_t *out, size_t *len)
+{
+	void *utf16 = NULL;
+	size_t n = 0;
+
+	if (!convert_string_talloc(ctx, CH_UTF8, CH_UTF16BE, t->name,
+				   strlen(t->name), &utf16, &n) ||
+	    n > 400) {
+		return false;
+	}
+	out[0] = 0x1e;
+	*len = 1 + der_len(out + 1, n);
+	memcpy(out + *len, utf16, n);
+	*len += n;
+	TALLOC_FREE(utf16);
+	return true;
+}
+
+static int set_template_ext(TALLOC_CTX *ctx, gnutls_x509_crt_t crt,
+			    const struct odj_cert_template *t)
+{
+	uint8_t ext[512];
+	size_t len = 0;
+
+	if (t->oid != NULL && template_v2_ext(t, ext, &len)) {
+		return gnutls_x509_crt_set_extension_by_oid(
+			crt, OID_CERT_TEMPLATE_V2, ext, len, 0);
+	}
+	if (template_v1_ext(ctx, t, ext, &len)) {
+		return gnutls_x509_crt_set_extension_by_oid(
+			crt, OID_CERT_TEMPLATE_V1, ext, len, 0);
+	}
+	return 0;
+}
+
+static int set_validity(gnutls_x509_crt_t crt, gnutls_x509_crt_t ca,
+			const struct odj_cert_template *t)
+{
+	time_t now = time(NULL);
+	time_t ca_start = gnutls_x509_crt_get_activation_time(ca);
+	time_t ca_end = gnutls_x509_crt_get_expiration_time(ca);
+	time_t start = now - CLOCK_SKEW;
+	time_t end = now + (time_t)t->validity;
+	int ret;
+
+	/* within the CA's own validity, as AD CS issues */
+	if (start < ca_start) {
+		start = ca_start;
+	}
+	if (t->validity > (uint64_t)100 * 366 * 24 * 3600 || end > ca_end) {
+		end = ca_end;
+	}
+	ret = gnutls_x509_crt_set_activation_time(crt, start);
+	if (ret == 0) {
+		ret = gnutls_x509_crt_set_expiration_time(crt, end);
+	}
+	return ret;
+}
+
+static int set_serial(gnutls_x509_crt_t crt)
+{
+	uint8_t serial[SERIAL_SIZE];
+	int ret;
+
+	ret = gnutls_rnd(GNUTLS_RND_NONCE, serial, sizeof(serial));
+	if (ret < 0) {
+		return ret;
+	}
+	serial[0] = (serial[0] & 0x7f) | 0x40;	/* positive, full length */
+	return gnutls_x509_crt_set_serial(crt, serial, sizeof(serial));
+}
+
+static int set_key_ids(gnutls_x509_crt_t crt, gnutls_x509_crt_t ca,
+		       gnutls_pubkey_t pub)
+{
+	uint8_t id[64];
+	size_t size = sizeof(id);
+	unsigned int critical = 0;
+	int ret;
+
+	ret = gnutls_pubkey_get_key_id(pub, GNUTLS_KEYID_USE_SHA1, id, &size);
+	if (ret == 0) {
+		ret = gnutls_x509_crt_set_subject_key_id(crt, id, size);
+	}
+	if (ret < 0) {
+		return ret;
+	}
+	/*
+	 * The authority key id names the CA's subject key id; a CA without
+	 * one gets none (verifiers would match it against nothing).
+	 */
+	size = sizeof(id);
+	ret = gnutls_x509_crt_get_subject_key_id(ca, id, &size, &critical);
+	if (ret < 0) {
+		return 0;
+	}
+	return gnutls_x509_crt_set_authority_key_id(crt, id, size);
+}
+
+static int set_usage(gnutls_x509_crt_t crt, const struct odj_cert_template *t)
+{
+	size_t i;
+	int ret;
+
+	ret = gnutls_x509_crt_set_basic_constraints(crt, 0, -1);
+	if (ret == 0) {
+		ret = gnutls_x509_crt_set_key_usage(crt, t->key_usage != 0 ?
+						    t->key_usage :
+						    DEFAULT_KEY_USAGE);
+	}
+	for (i = 0; ret == 0 && t->ekus != NULL && t->ekus[i] != NULL; i++) {
+		ret = gnutls_x509_crt_set_key_purpose_oid(crt, t->ekus[i], 0);
+	}
+	return ret;
+}
+
+static int build_cert(TALLOC_CTX *ctx, struct local_ca *ca,
+		      gnutls_x509_crt_t crt, gnutls_pubkey_t pub,
+		      const struct odj_cert_template *t, const char *dns_name)
+{
+	int ret;
+
+	ret = gnutls_x509_crt_set_version(crt, 3);
+	if (ret == 0) {
+		ret = set_serial(crt);
+	}
+	if (ret == 0) {
+		ret = set_validity(crt, ca->certs[0], t);
+	}
+	if (ret == 0) {
+		ret = gnutls_x509_crt_set_pubkey(crt, pub);
+	}
+	if (ret == 0) {
+		ret = gnutls_x509_crt_set_dn_by_oid(
+			crt, GNUTLS_OID_X520_COMMON_NAME, 0, dns_name,
+			strlen(dns_name));
+	}
+	if (ret == 0) {
+		ret = gnutls_x509_crt_set_subject_alt_name(
+			crt, GNUTLS_SAN_DNSNAME, dns_name, strlen(dns_name),
+			GNUTLS_FSAN_SET);
+	}
+	if (ret == 0) {
+		ret = set_usage(crt, t);
+	}
+	if (ret == 0) {
+		ret = set_key_ids(crt, ca->certs[0], pub);
+	}
+	if (ret == 0) {
+		ret = set_template_ext(ctx, crt, t);
+	}
+	if (ret == 0) {
+		ret = gnutls_x509_crt_privkey_sign(crt, ca->certs[0], ca->key,
+						   GNUTLS_DIG_SHA256, 0);
+	}
+	return ret;
+}
+
+/* The request's public key, if the request is signed by it. */
+static int request_key(DATA_BLOB csr, gnutls_pubkey_t *pub)
+{
+	gnutls_x509_crq_t crq = NULL;
+	gnutls_datum_t d = datum(csr);
+	int ret;
+
+	ret = gnutls_x509_crq_init(&crq);
+	if (ret == 0) {
+		ret = gnutls_x509_crq_import(crq, &d, GNUTLS_X509_FMT_DER);
+	}
+	if (ret == 0) {
+		ret = gnutls_x509_crq_verify(crq, 0);
+	}
+	if (ret == 0) {
+		ret = gnutls_pubkey_init(pub);
+	}
+	if (ret == 0) {
+		ret = gnutls_pubkey_import_x509_crq(*pub, crq, 0);
+	}
+	gnutls_x509_crq_deinit(crq);
+	return ret;
+}
+
+static NTSTATUS local_issue(struct odj_ca_backend *backend,
+			    TALLOC_CTX *mem_ctx,
+			    const struct odj_cert_template *tmpl,
+			    DATA_BLOB csr,
+			    const char *dns_name,
+			    DATA_BLOB *cert,
+			    DATA_BLOB **chain,
+			    size_t *num_chain,
+			    char **why)
+{
+	struct local_ca *ca = talloc_get_type_abort(backend->private_data,
+						    struct local_ca);
+	gnutls_pubkey_t pub = NULL;
+	gnutls_x509_crt_t crt = NULL;
+	gnutls_datum_t der = { .data = NULL };
+	DATA_BLOB *c = NULL;
+	unsigned int i;
+	int ret;
+
+	ret = request_key(csr, &pub);
+	if (ret < 0) {
+		gnutls_pubkey_deinit(pub);
+		odj_why(mem_ctx, why, "local CA: bad certificate request: %s",
+			gnutls_strerror(ret));
+		return NT_STATUS_INVALID_PARAMETER;
+	}
+	ret = gnutls_x509_crt_init(&crt);
+	if (ret == 0) {
+		ret = build_cert(mem_ctx, ca, crt, pub, tmpl, dns_name);
+	}
+	if (ret == 0) {
+		ret = gnutls_x509_crt_export2(crt, GNUTLS_X509_FMT_DER, &der);
+	}
+	gnutls_x509_crt_deinit(crt);
+	gnutls_pubkey_deinit(pub);
+	if (ret < 0) {
+		odj_why(mem_ctx, why, "local CA: cannot issue: %s",
+			gnutls_strerror(ret));
+		return NT_STATUS_INTERNAL_ERROR;
+	}
+	*cert = data_blob_talloc(mem_ctx, der.data, der.size);
+	gnutls_free(der.data);
+	c = talloc_zero_array(mem_ctx, DATA_BLOB, ca->num_certs);
+	if (cert->data == NULL || c == NULL) {
+		return NT_STATUS_NO_MEMORY;
+	}
+	for (i = 0; i < ca->num_certs; i++) {
+		c[i] = data_blob_talloc(c, ca->chain[i].data,
+					ca->chain[i].length);
+		if (c[i].data == NULL) {
+			return NT_STATUS_NO_MEMORY;
+		}
+	}
+	*chain = c;
+	*num_chain = ca->num_certs;
+	return NT_STATUS_OK;
+}
+
+static const struct odj_ca_backend_ops local_ops = {
+	.name = "local CA",
+	.issue = local_issue,
+};
+
+NTSTATUS odj_ca_backend_local(TALLOC_CTX *mem_ctx,
+			      const char *ca_cert_file,
+			      const char *ca_key_file,
+			      struct odj_ca_backend **_backend,
+			      char **why)
+{
+	struct odj_ca_backend *backend = NULL;
+	struct local_ca *ca = NULL;
+	NTSTATUS status;
+
+	if (ca_cert_file == NULL || ca_key_file == NULL || _backend == NULL) {
+		return NT_STATUS_INVALID_PARAMETER;
+	}
+	backend = talloc_zero(mem_ctx, struct odj_ca_backend);
+	ca = talloc_zero(backend, struct local_ca);
+	if (backend == NULL || ca == NULL) {
+		TALLOC_FREE(backend);
+		return NT_STATUS_NO_MEMORY;
+	}
+	talloc_set_destructor(ca, local_ca_destructor);
+	status = load_certs(ca, ca_cert_file, mem_ctx, why);
+	if (NT_STATUS_IS_OK(status)) {
+		status = load_key(ca, ca_key_file, mem_ctx, why);
+	}
+	if (NT_STATUS_IS_OK(status)) {
+		status = check_ca(ca, ca_cert_file, ca_key_file, mem_ctx, why);
+	}
+	if (!NT_STATUS_IS_OK(status)) {
+		TALLOC_FREE(backend);
+		return status;
+	}
+	backend->ops = &local_ops;
+	backend->private_data = ca;
+	*_backend = backend;
+	return NT_STATUS_OK;
+}

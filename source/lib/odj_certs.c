@@ -1,0 +1,952 @@
+/*
+ * Certificates for the CERT part: the enterprise root CAs and the
+ * certificate templates AD publishes, a machine certificate issued through
+ * an issuing backend and packed as a PFX, and a certificate's fields for
+ * display.
+ *
+ * Where AD CS keeps things ([MS-ADTS] 6.1.1.2.10, [MS-CRTD]):
+ *   CN=Public Key Services,CN=Services,<configuration NC>
+ *     CN=Certification Authorities   certificationAuthority per root CA
+ *     CN=NTAuthCertificates          CAs trusted for smart card logon
+ *     CN=Certificate Templates       pKICertificateTemplate objects
+ */
+
+#include "odj_private.h"
+
+#include <ctype.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <sys/stat.h>
+#include <charset.h>
+#include <ldb.h>
+#include <gnutls/gnutls.h>
+#include <gnutls/x509.h>
+#include <gnutls/abstract.h>
+
+#define PKS_DN "CN=Public Key Services,CN=Services"
+/* msPKI-Private-Key-Flag CT_FLAG_EXPORTABLE_KEY ([MS-CRTD] 2.27) */
+#define CT_FLAG_EXPORTABLE_KEY 0x00000010
+/* a template without pKIExpirationPeriod: one year, as "Machine" */
+#define DEFAULT_VALIDITY (365 * 24 * 3600)
+#define MIN_KEY_BITS 2048
+#define MAX_KEY_BITS 8192
+/* Microsoft's certificate template extensions */
+#define OID_CERT_TEMPLATE_V2 "1.3.6.1.4.1.311.21.7"
+#define OID_CERT_TEMPLATE_V1 "1.3.6.1.4.1.311.20.2"
+
+static gnutls_datum_t datum(DATA_BLOB b)
+{
+	return (gnutls_datum_t) { .data = b.data, .size = b.length };
+}
+
+static char *hex_upper(TALLOC_CTX *ctx, const uint8_t *p, size_t len)
+{
+	char *s = talloc_array(ctx, char, len * 2 + 1);
+	size_t i;
+
+	if (s == NULL) {
+		return NULL;
+	}
+	for (i = 0; i < len; i++) {
+		snprintf(s + 2 * i, 3, "%02X", p[i]);
+	}
+	s[len * 2] = '\0';
+	return s;
+}
+
+/* A DER OBJECT IDENTIFIER's content octets as dotted text. */
+static char *oid_text(TALLOC_CTX *ctx, const uint8_t *p, size_t len)
+{
+	char *s = NULL;
+	uint64_t v = 0;
+	size_t i;
+
+	if (len == 0 || (p[len - 1] & 0x80) != 0) {
+		return NULL;
+	}
+	for (i = 0; i < len; i++) {
+		if (v > (UINT64_MAX >> 7)) {
+			return NULL;
+		}
+		v = (v << 7) | (p[i] & 0x7f);
+		if (p[i] & 0x80) {
+			continue;
+		}
+		if (s == NULL) {
+			unsigned a = v < 80 ? v / 40 : 2;
+
+			s = talloc_asprintf(ctx, "%u.%" PRIu64, a, v - 40 * a);
+		} else {
+			s = talloc_asprintf_append_buffer(s, ".%" PRIu64, v);
+		}
+		if (s == NULL) {
+			return NULL;
+		}
+		v = 0;
+	}
+	return s;
+}
+
+/* A DER TLV at p: tag, then the content's position and length. */
+static bool der_tlv(const uint8_t *p, size_t len, uint8_t tag,
+		    const uint8_t **content, size_t *clen)
+{
+	size_t n, i, hdr = 2;
+
+	if (len < 2 || p[0] != tag) {
+		return false;
+	}
+	n = p[1];
+	if (n & 0x80) {
+		size_t k = n & 0x7f;
+
+		if (k == 0 || k > 3 || len < 2 + k) {
+			return false;
+		}
+		for (n = 0, i = 0; i < k; i++) {
+			n = (n << 8) | p[2 + i];
+		}
+		hdr += k;
+	}
+	if (n > len - hdr) {
+		return false;
+	}
+	*content = p + hdr;
+	*clen = n;
+	return true;
+}
+
+/* The template a certificate names: v2 OID or v1 name. */
+static const char *cert_template_name(TALLOC_CTX *ctx, gnutls_x509_crt_t crt)
+{
+	gnutls_datum_t ext = { .data = NULL };
+	const uint8_t *c = NULL, *o = NULL;
+	size_t clen = 0, olen = 0;
+	char *name = NULL;
+	unsigned critical = 0;
+	size_t n;
+
+	if (gnutls_x509_crt_get_extension_by_oid2(crt, OID_CERT_TEMPLATE_V2,
+						  0, &ext, &critical) == 0) {
+		if (der_tlv(ext.data, ext.size, 0x30, &c, &clen) &&
+		    der_tlv(c, clen, 0x06, &o, &olen)) {
+			name = oid_text(ctx, o, olen);
+		}
+	} else if (gnutls_x509_crt_get_extension_by_oid2(
+			   crt, OID_CERT_TEMPLATE_V1, 0, &ext,
+			   &critical) == 0) {
+		if (der_tlv(ext.data, ext.size, 0x1e, &c, &clen) &&
+		    clen % 2 == 0 &&
+		    !convert_string_talloc(ctx, CH_UTF16BE, CH_UTF8, c, clen,
+					   &name, &n)) {
+			name = NULL;
+		}
+	}
+	gnutls_free(ext.data);
+	return name;
+}
+
+static char *crt_dn(TALLOC_CTX *ctx, gnutls_x509_crt_t crt, bool issuer)
+{
+	gnutls_datum_t d = { .data = NULL };
+	char *s = NULL;
+	int ret;
+
+	ret = issuer ? gnutls_x509_crt_get_issuer_dn3(crt, &d, 0) :
+		       gnutls_x509_crt_get_dn3(crt, &d, 0);
+	if (ret == 0) {
+		s = talloc_strndup(ctx, (const char *)d.data, d.size);
+	}
+	gnutls_free(d.data);
+	return s;
+}
+
+static char *crt_common_name(TALLOC_CTX *ctx, gnutls_x509_crt_t crt)
+{
+	char buf[256];
+	size_t size = sizeof(buf);
+
+	if (gnutls_x509_crt_get_dn_by_oid(crt, GNUTLS_OID_X520_COMMON_NAME, 0,
+					  0, buf, &size) != 0) {
+		return NULL;
+	}
+	return talloc_strndup(ctx, buf, size);
+}
+
+static bool fill_lists(struct odj_cert_info *info, gnutls_x509_crt_t crt)
+{
+	char buf[1024];
+	size_t size;
+	unsigned i, critical;
+	int ret;
+
+	for (i = 0; i < 64; i++) {
+		size = sizeof(buf);
+		ret = gnutls_x509_crt_get_key_purpose_oid(crt, i, buf, &size,
+							  &critical);
+		if (ret < 0) {
+			break;
+		}
+		if (!odj_str_list_add(info, &info->ekus, buf)) {
+			return false;
+		}
+	}
+	for (i = 0; i < 64; i++) {
+		size = sizeof(buf) - 1;
+		ret = gnutls_x509_crt_get_subject_alt_name(crt, i, buf, &size,
+							   &critical);
+		if (ret == GNUTLS_E_REQUESTED_DATA_NOT_AVAILABLE) {
+			break;
+		}
+		if (ret != GNUTLS_SAN_DNSNAME) {
+			continue;
+		}
+		buf[size] = '\0';
+		if (!odj_str_list_add(info, &info->dns_names, buf)) {
+			return false;
+		}
+	}
+	return true;
+}
+
+static bool fill_info(struct odj_cert_info *info, gnutls_x509_crt_t crt)
+{
+	uint8_t buf[64];
+	size_t size = sizeof(buf);
+	unsigned bits = 0, critical = 0, ca = 0;
+	int alg, pathlen;
+
+	info->subject = crt_dn(info, crt, false);
+	info->issuer = crt_dn(info, crt, true);
+	info->common_name = crt_common_name(info, crt);
+	if (info->subject == NULL || info->issuer == NULL ||
+	    gnutls_x509_crt_get_serial(crt, buf, &size) != 0) {
+		return false;
+	}
+	info->serial = hex_upper(info, buf, size);
+	size = sizeof(buf);
+	if (gnutls_x509_crt_get_fingerprint(crt, GNUTLS_DIG_SHA1, buf,
+					    &size) != 0) {
+		return false;
+	}
+	info->sha1 = hex_upper(info, buf, size);
+	info->not_before = gnutls_x509_crt_get_activation_time(crt);
+	info->not_after = gnutls_x509_crt_get_expiration_time(crt);
+	if (gnutls_x509_crt_get_basic_constraints(crt, &critical, &ca,
+						  &pathlen) >= 0) {
+		info->is_ca = ca != 0;
+	}
+	alg = gnutls_x509_crt_get_pk_algorithm(crt, &bits);
+	info->public_key = talloc_asprintf(
+		info, "%s %u", alg >= 0 ? gnutls_pk_algorithm_get_name(alg) :
+		"unknown", bits);
+	info->template_name = cert_template_name(info, crt);
+	return info->serial != NULL && info->sha1 != NULL &&
+	       info->public_key != NULL && fill_lists(info, crt);
+}
+
+NTSTATUS odj_cert_info(TALLOC_CTX *mem_ctx,
+		       DATA_BLOB der,
+		       struct odj_cert_info **_info,
+		       char **why)
+{
+	gnutls_x509_crt_t crt = NULL;
+	gnutls_datum_t d = datum(der);
+	struct odj_cert_info *info = NULL;
+	int ret;
+
+	if (_info == NULL || der.data == NULL) {
+		return NT_STATUS_INVALID_PARAMETER;
+	}
+	ret = gnutls_x509_crt_init(&crt);
+	if (ret < 0) {
+		return NT_STATUS_NO_MEMORY;
+	}
+	ret = gnutls_x509_crt_import(crt, &d, GNUTLS_X509_FMT_DER);
+	if (ret < 0) {
+		gnutls_x509_crt_deinit(crt);
+		odj_why(mem_ctx, why, "not an X.509 certificate: %s",
+			gnutls_strerror(ret));
+		return NT_STATUS_INVALID_PARAMETER;
+	}
+	info = talloc_zero(mem_ctx, struct odj_cert_info);
+	if (info == NULL || !fill_info(info, crt)) {
+		gnutls_x509_crt_deinit(crt);
+		TALLOC_FREE(info);
+		return NT_STATUS_NO_MEMORY;
+	}
+	gnutls_x509_crt_deinit(crt);
+	*_info = info;
+	return NT_STATUS_OK;
+}
+
+const char *odj_cert_eku_name(const char *oid)
+{
+	static const struct {
+		const char *oid;
+		const char *name;
+	} names[] = {
+		{ "1.3.6.1.5.5.7.3.1", "serverAuth" },
+		{ "1.3.6.1.5.5.7.3.2", "clientAuth" },
+		{ "1.3.6.1.5.5.7.3.3", "codeSigning" },
+		{ "1.3.6.1.5.5.7.3.4", "emailProtection" },
+		{ "1.3.6.1.5.5.7.3.5", "ipsecEndSystem" },
+		{ "1.3.6.1.5.5.7.3.6", "ipsecTunnel" },
+		{ "1.3.6.1.5.5.7.3.7", "ipsecUser" },
+		{ "1.3.6.1.5.5.7.3.8", "timeStamping" },
+		{ "1.3.6.1.5.5.7.3.9", "OCSPSigning" },
+		{ "1.3.6.1.5.5.8.2.2", "iKEIntermediate" },
+		{ "1.3.6.1.5.2.3.5", "pkinitKDC" },
+		{ "1.3.6.1.4.1.311.20.2.2", "smartcardLogon" },
+		{ "1.3.6.1.4.1.311.10.3.4", "encryptedFileSystem" },
+		{ "1.3.6.1.4.1.311.10.3.12", "documentSigning" },
+		{ "2.5.29.37.0", "anyExtendedKeyUsage" },
+	};
+	size_t i;
+
+	if (oid == NULL) {
+		return NULL;
+	}
+	for (i = 0; i < ARRAY_SIZE(names); i++) {
+		if (strcmp(oid, names[i].oid) == 0) {
+			return names[i].name;
+		}
+	}
+	return NULL;
+}
+
+/*
+ * Root CAs from AD
+ */
+
+static struct ldb_dn *pks_dn(TALLOC_CTX *ctx, struct odj_dc *dc,
+			     const char *child)
+{
+	return ldb_dn_new_fmt(ctx, odj_dc_ldb(dc), "%s," PKS_DN ",%s", child,
+			      odj_dc_info(dc)->config_dn);
+}
+
+static bool self_signed(DATA_BLOB der)
+{
+	gnutls_x509_crt_t crt = NULL;
+	gnutls_datum_t d = datum(der);
+	bool yes = false;
+
+	if (gnutls_x509_crt_init(&crt) < 0) {
+		return false;
+	}
+	if (gnutls_x509_crt_import(crt, &d, GNUTLS_X509_FMT_DER) == 0) {
+		yes = gnutls_x509_crt_check_issuer(crt, crt) != 0;
+	}
+	gnutls_x509_crt_deinit(crt);
+	return yes;
+}
+
+static bool valid_der(DATA_BLOB der)
+{
+	gnutls_x509_crt_t crt = NULL;
+	gnutls_datum_t d = datum(der);
+	bool ok;
+
+	if (gnutls_x509_crt_init(&crt) < 0) {
+		return false;
+	}
+	ok = gnutls_x509_crt_import(crt, &d, GNUTLS_X509_FMT_DER) == 0;
+	gnutls_x509_crt_deinit(crt);
+	return ok;
+}
+
+struct cert_list {
+	DATA_BLOB *certs;
+	size_t num;
+};
+
+static NTSTATUS add_ca_values(TALLOC_CTX *ctx, struct cert_list *list,
+			      const struct ldb_message *msg, bool roots_only,
+			      char **why)
+{
+	struct ldb_message_element *el = ldb_msg_find_element(msg,
+							      "cACertificate");
+	unsigned i;
+	size_t j;
+
+	for (i = 0; el != NULL && i < el->num_values; i++) {
+		DATA_BLOB der = data_blob_const(el->values[i].data,
+						el->values[i].length);
+		bool dup = false;
+
+		if (!valid_der(der)) {
+			odj_why(ctx, why, "%s: cACertificate value %u is not "
+				"an X.509 certificate",
+				ldb_dn_get_linearized(msg->dn), i + 1);
+			return NT_STATUS_INVALID_NETWORK_RESPONSE;
+		}
+		if (roots_only && !self_signed(der)) {
+			continue;
+		}
+		for (j = 0; !dup && j < list->num; j++) {
+			dup = data_blob_cmp(&list->certs[j], &der) == 0;
+		}
+		if (dup) {
+			continue;
+		}
+		list->certs = talloc_realloc(ctx, list->certs, DATA_BLOB,
+					     list->num + 1);
+		if (list->certs == NULL) {
+			return NT_STATUS_NO_MEMORY;
+		}
+		list->certs[list->num] = data_blob_talloc(list->certs,
+							  der.data,
+							  der.length);
+		if (list->certs[list->num].data == NULL) {
+			return NT_STATUS_NO_MEMORY;
+		}
+		list->num++;
+	}
+	return NT_STATUS_OK;
+}
+
+static NTSTATUS read_cas(TALLOC_CTX *ctx, struct odj_dc *dc,
+			 const char *child, enum ldb_scope scope,
+			 bool roots_only, struct cert_list *list, char **why)
+{
+	const char * const attrs[] = { "cACertificate", NULL };
+	struct ldb_result *res = NULL;
+	NTSTATUS status;
+	unsigned i;
+
+	status = odj_search_sync(ctx, dc, pks_dn(ctx, dc, child), scope,
+				 attrs, "(objectClass=certificationAuthority)",
+				 &res, why);
+	if (NT_STATUS_EQUAL(status, NT_STATUS_NOT_FOUND)) {
+		TALLOC_FREE(*why);
+		return NT_STATUS_OK;	/* no AD CS has published yet */
+	}
+	for (i = 0; NT_STATUS_IS_OK(status) && i < res->count; i++) {
+		status = add_ca_values(ctx, list, res->msgs[i], roots_only,
+				       why);
+	}
+	return status;
+}
+
+NTSTATUS odj_certs_root_cas(TALLOC_CTX *mem_ctx,
+			    struct odj_dc *dc,
+			    DATA_BLOB **certs,
+			    size_t *num_certs,
+			    char **why)
+{
+	TALLOC_CTX *tmp_ctx = NULL;
+	struct cert_list list = { .num = 0 };
+	char *msg = NULL;
+	NTSTATUS status;
+
+	if (dc == NULL || certs == NULL || num_certs == NULL) {
+		return NT_STATUS_INVALID_PARAMETER;
+	}
+	tmp_ctx = talloc_new(mem_ctx);
+	if (tmp_ctx == NULL) {
+		return NT_STATUS_NO_MEMORY;
+	}
+	status = read_cas(tmp_ctx, dc, "CN=Certification Authorities",
+			  LDB_SCOPE_ONELEVEL, false, &list,
+			  why != NULL ? why : &msg);
+	if (NT_STATUS_IS_OK(status)) {
+		status = read_cas(tmp_ctx, dc, "CN=NTAuthCertificates",
+				  LDB_SCOPE_BASE, true, &list,
+				  why != NULL ? why : &msg);
+	}
+	if (NT_STATUS_IS_OK(status) && list.num == 0) {
+		odj_why(tmp_ctx, why, "no root CA certificates are published "
+			"in AD (CN=Certification Authorities and "
+			"CN=NTAuthCertificates under " PKS_DN ",%s)",
+			odj_dc_info(dc)->config_dn);
+		status = NT_STATUS_NOT_FOUND;
+	}
+	if (!NT_STATUS_IS_OK(status)) {
+		odj_why_move(mem_ctx, why);
+		TALLOC_FREE(tmp_ctx);
+		return status;
+	}
+	*certs = talloc_steal(mem_ctx, list.certs);
+	*num_certs = list.num;
+	TALLOC_FREE(tmp_ctx);
+	return NT_STATUS_OK;
+}
+
+NTSTATUS odj_certs_root_store(TALLOC_CTX *mem_ctx,
+			      const DATA_BLOB *certs,
+			      size_t num_certs,
+			      struct OP_CERT_SST_STORE *store,
+			      char **why)
+{
+	struct odj_sst *sst = NULL;
+	DATA_BLOB bytes = data_blob_null;
+	NTSTATUS status = NT_STATUS_OK;
+	size_t i;
+
+	if (store == NULL || (num_certs > 0 && certs == NULL)) {
+		return NT_STATUS_INVALID_PARAMETER;
+	}
+	sst = talloc_zero(mem_ctx, struct odj_sst);
+	if (sst == NULL) {
+		return NT_STATUS_NO_MEMORY;
+	}
+	for (i = 0; NT_STATUS_IS_OK(status) && i < num_certs; i++) {
+		status = odj_sst_add_cert(sst, certs[i], NULL);
+	}
+	if (NT_STATUS_IS_OK(status)) {
+		status = odj_sst_push(mem_ctx, sst, &bytes);
+	}
+	TALLOC_FREE(sst);
+	if (!NT_STATUS_IS_OK(status)) {
+		odj_why(mem_ctx, why, "cannot build the ROOT store: %s",
+			nt_errstr(status));
+		return status;
+	}
+	*store = (struct OP_CERT_SST_STORE) {
+		.StoreLocation = ODJ_CERT_SYSTEM_STORE_LOCAL_MACHINE,
+		.pStoreName = talloc_strdup(mem_ctx, ODJ_CERT_STORE_ROOT),
+		.cbSst = bytes.length,
+		.pSst = bytes.data,
+	};
+	if (store->pStoreName == NULL) {
+		return NT_STATUS_NO_MEMORY;
+	}
+	talloc_steal(store->pStoreName, bytes.data);
+	return NT_STATUS_OK;
+}
+
+/*
+ * Certificate templates
+ */
+
+static bool valid_oid(const char *s)
+{
+	bool digit = false;
+
+	for (; *s != '\0'; s++) {
+		if (isdigit((unsigned char)*s)) {
+			digit = true;
+		} else if (*s == '.' && digit) {
+			digit = false;
+		} else {
+			return false;
+		}
+	}
+	return digit;
+}
+
+static NTSTATUS template_ekus(struct odj_cert_template *t,
+			      const struct ldb_message *msg, char **why)
+{
+	struct ldb_message_element *el = NULL;
+	unsigned i;
+
+	el = ldb_msg_find_element(msg, "pKIExtendedKeyUsage");
+	if (el == NULL) {
+		el = ldb_msg_find_element(
+			msg, "msPKI-Certificate-Application-Policy");
+	}
+	for (i = 0; el != NULL && i < el->num_values; i++) {
+		char *oid = talloc_strndup(t, (const char *)el->values[i].data,
+					   el->values[i].length);
+
+		if (oid == NULL) {
+			return NT_STATUS_NO_MEMORY;
+		}
+		if (!valid_oid(oid)) {
+			odj_why(t, why, "certificate template %s: extended key "
+				"usage '%s' is not an OID", t->name, oid);
+			return NT_STATUS_INVALID_NETWORK_RESPONSE;
+		}
+		if (!odj_str_list_add(t, &t->ekus, oid)) {
+			return NT_STATUS_NO_MEMORY;
+		}
+	}
+	return NT_STATUS_OK;
+}
+
+/* pKIExpirationPeriod: a negative FILETIME interval, 100 ns units */
+static NTSTATUS template_validity(struct odj_cert_template *t,
+				  const struct ldb_message *msg, char **why)
+{
+	const struct ldb_val *v = ldb_msg_find_ldb_val(msg,
+						       "pKIExpirationPeriod");
+	int64_t ticks = 0;
+	int i;
+
+	if (v == NULL) {
+		t->validity = DEFAULT_VALIDITY;
+		return NT_STATUS_OK;
+	}
+	if (v->length != 8) {
+		odj_why(t, why, "certificate template %s: pKIExpirationPeriod "
+			"has %zu bytes, not 8", t->name, v->length);
+		return NT_STATUS_INVALID_NETWORK_RESPONSE;
+	}
+	for (i = 7; i >= 0; i--) {
+		ticks = (int64_t)((uint64_t)ticks << 8 | v->data[i]);
+	}
+	if (ticks == INT64_MIN || ticks == 0) {
+		odj_why(t, why, "certificate template %s: bad "
+			"pKIExpirationPeriod", t->name);
+		return NT_STATUS_INVALID_NETWORK_RESPONSE;
+	}
+	t->validity = (uint64_t)(ticks < 0 ? -ticks : ticks) / 10000000;
+	return NT_STATUS_OK;
+}
+
+static NTSTATUS fill_template(struct odj_cert_template *t,
+			      const struct ldb_message *msg, char **why)
+{
+	const struct ldb_val *ku = ldb_msg_find_ldb_val(msg, "pKIKeyUsage");
+	NTSTATUS status;
+
+	t->name = talloc_strdup(t, ldb_msg_find_attr_as_string(msg, "cn",
+								 ""));
+	t->display_name = talloc_strdup(
+		t, ldb_msg_find_attr_as_string(msg, "displayName", t->name));
+	t->oid = talloc_strdup(t, ldb_msg_find_attr_as_string(
+				       msg, "msPKI-Cert-Template-OID", NULL));
+	if (t->name == NULL || t->display_name == NULL) {
+		return NT_STATUS_NO_MEMORY;
+	}
+	if (t->oid != NULL && !valid_oid(t->oid)) {
+		t->oid = NULL;
+	}
+	t->major_version = ldb_msg_find_attr_as_int64(msg, "revision", 0);
+	t->minor_version = ldb_msg_find_attr_as_int64(
+		msg, "msPKI-Template-Minor-Revision", 0);
+	t->min_key_bits = ldb_msg_find_attr_as_int64(
+		msg, "msPKI-Minimal-Key-Size", 0);
+	t->private_key_flags = ldb_msg_find_attr_as_int64(
+		msg, "msPKI-Private-Key-Flag", 0);
+	/* the KeyUsage bit string's octets; GNUTLS_KEY_* are the same bits */
+	if (ku != NULL && ku->length >= 1) {
+		t->key_usage = ku->data[0];
+		if (ku->length >= 2 && (ku->data[1] & 0x80)) {
+			t->key_usage |= GNUTLS_KEY_DECIPHER_ONLY;
+		}
+	}
+	status = template_ekus(t, msg, why);
+	if (NT_STATUS_IS_OK(status)) {
+		status = template_validity(t, msg, why);
+	}
+	return status;
+}
+
+/* Exactly one template: a cn match wins over displayName matches. */
+static const struct ldb_message *pick_template(const struct ldb_result *res,
+					       const char *name)
+{
+	const struct ldb_message *found = NULL;
+	unsigned i, n = 0;
+
+	for (i = 0; i < res->count; i++) {
+		const char *cn = ldb_msg_find_attr_as_string(res->msgs[i],
+							     "cn", "");
+
+		if (strcasecmp(cn, name) == 0) {
+			return res->msgs[i];
+		}
+		found = res->msgs[i];
+		n++;
+	}
+	return n == 1 ? found : NULL;
+}
+
+NTSTATUS odj_certs_find_template(TALLOC_CTX *mem_ctx,
+				 struct odj_dc *dc,
+				 const char *name,
+				 struct odj_cert_template **_tmpl,
+				 char **why)
+{
+	const char * const attrs[] = {
+		"cn", "displayName", "msPKI-Cert-Template-OID", "revision",
+		"msPKI-Template-Minor-Revision", "pKIExtendedKeyUsage",
+		"msPKI-Certificate-Application-Policy", "pKIKeyUsage",
+		"msPKI-Minimal-Key-Size", "pKIExpirationPeriod",
+		"msPKI-Private-Key-Flag", NULL
+	};
+	TALLOC_CTX *tmp_ctx = NULL;
+	struct ldb_result *res = NULL;
+	const struct ldb_message *msg = NULL;
+	struct odj_cert_template *t = NULL;
+	char *filter = NULL;
+	char *esc = NULL;
+	NTSTATUS status;
+
+	if (dc == NULL || name == NULL || name[0] == '\0' || _tmpl == NULL) {
+		return NT_STATUS_INVALID_PARAMETER;
+	}
+	tmp_ctx = talloc_new(mem_ctx);
+	esc = ldb_binary_encode_string(tmp_ctx, name);
+	filter = talloc_asprintf(tmp_ctx,
+				 "(&(objectClass=pKICertificateTemplate)"
+				 "(|(cn=%s)(displayName=%s)))", esc, esc);
+	if (tmp_ctx == NULL || filter == NULL) {
+		TALLOC_FREE(tmp_ctx);
+		return NT_STATUS_NO_MEMORY;
+	}
+	status = odj_search_sync(tmp_ctx, dc,
+				 pks_dn(tmp_ctx, dc,
+					"CN=Certificate Templates"),
+				 LDB_SCOPE_ONELEVEL, attrs, filter, &res, why);
+	if (NT_STATUS_IS_OK(status)) {
+		msg = pick_template(res, name);
+	}
+	if (NT_STATUS_IS_OK(status) && msg == NULL) {
+		odj_why(tmp_ctx, why, res->count == 0 ?
+			"no certificate template '%s' (cn or displayName) in "
+			"CN=Certificate Templates," PKS_DN ",%s" :
+			"certificate template name '%s' is ambiguous in "
+			"CN=Certificate Templates," PKS_DN ",%s",
+			name, odj_dc_info(dc)->config_dn);
+		status = res->count == 0 ? NT_STATUS_NOT_FOUND :
+					   NT_STATUS_INVALID_PARAMETER;
+	}
+	if (NT_STATUS_IS_OK(status)) {
+		t = talloc_zero(tmp_ctx, struct odj_cert_template);
+		status = t == NULL ? NT_STATUS_NO_MEMORY :
+				     fill_template(t, msg, why);
+	}
+	if (!NT_STATUS_IS_OK(status)) {
+		odj_why_move(mem_ctx, why);
+		TALLOC_FREE(tmp_ctx);
+		return status;
+	}
+	*_tmpl = talloc_steal(mem_ctx, t);
+	TALLOC_FREE(tmp_ctx);
+	return NT_STATUS_OK;
+}
+
+/*
+ * Enrollment: key, request, certificate, PFX
+ */
+
+/* A host name: dot-separated LDH labels of 1 to 63 characters. */
+static bool valid_dns_name(const char *name)
+{
+	size_t label = 0;
+	const char *p = NULL;
+
+	if (name == NULL || name[0] == '\0' || strlen(name) > 253) {
+		return false;
+	}
+	for (p = name; *p != '\0'; p++) {
+		if (*p == '.') {
+			if (label == 0 || p[-1] == '-') {
+				return false;
+			}
+			label = 0;
+			continue;
+		}
+		if (!isalnum((unsigned char)*p) && (*p != '-' || label == 0)) {
+			return false;
+		}
+		if (++label > 63) {
+			return false;
+		}
+	}
+	return label > 0 && p[-1] != '-';
+}
+
+static int make_csr(gnutls_x509_privkey_t key, const char *dns_name,
+		    gnutls_datum_t *der)
+{
+	gnutls_x509_crq_t crq = NULL;
+	gnutls_privkey_t pkey = NULL;
+	int ret;
+
+	ret = gnutls_x509_crq_init(&crq);
+	if (ret == 0) {
+		ret = gnutls_privkey_init(&pkey);
+	}
+	if (ret == 0) {
+		ret = gnutls_privkey_import_x509(pkey, key, 0);
+	}
+	if (ret == 0) {
+		ret = gnutls_x509_crq_set_version(crq, 1);
+	}
+	if (ret == 0) {
+		ret = gnutls_x509_crq_set_dn_by_oid(
+			crq, GNUTLS_OID_X520_COMMON_NAME, 0, dns_name,
+			strlen(dns_name));
+	}
+	if (ret == 0) {
+		ret = gnutls_x509_crq_set_subject_alt_name(
+			crq, GNUTLS_SAN_DNSNAME, dns_name, strlen(dns_name),
+			GNUTLS_FSAN_SET);
+	}
+	if (ret == 0) {
+		ret = gnutls_x509_crq_set_key(crq, key);
+	}
+	if (ret == 0) {
+		ret = gnutls_x509_crq_privkey_sign(crq, pkey, GNUTLS_DIG_SHA256,
+						   0);
+	}
+	if (ret == 0) {
+		ret = gnutls_x509_crq_export2(crq, GNUTLS_X509_FMT_DER, der);
+	}
+	gnutls_privkey_deinit(pkey);
+	gnutls_x509_crq_deinit(crq);
+	return ret;
+}
+
+/* The issued certificate must carry our key, whatever the backend did. */
+static bool cert_has_key(DATA_BLOB cert, gnutls_x509_privkey_t key)
+{
+	gnutls_x509_crt_t crt = NULL;
+	gnutls_datum_t d = datum(cert);
+	uint8_t a[64], b[64];
+	size_t alen = sizeof(a), blen = sizeof(b);
+	bool same = false;
+
+	if (gnutls_x509_crt_init(&crt) < 0) {
+		return false;
+	}
+	if (gnutls_x509_crt_import(crt, &d, GNUTLS_X509_FMT_DER) == 0 &&
+	    gnutls_x509_crt_get_key_id(crt, GNUTLS_KEYID_USE_SHA256, a,
+				       &alen) == 0 &&
+	    gnutls_x509_privkey_get_key_id(key, GNUTLS_KEYID_USE_SHA256, b,
+					   &blen) == 0) {
+		same = alen == blen && memcmp(a, b, alen) == 0;
+	}
+	gnutls_x509_crt_deinit(crt);
+	return same;
+}
+
+static NTSTATUS new_key(TALLOC_CTX *ctx, const struct odj_cert_template *t,
+			gnutls_x509_privkey_t *key, char **why)
+{
+	unsigned bits = t->min_key_bits > MIN_KEY_BITS ? t->min_key_bits :
+			MIN_KEY_BITS;
+	int ret;
+
+	if (bits > MAX_KEY_BITS) {
+		odj_why(ctx, why, "certificate template %s asks for keys of "
+			"at least %u bits; at most %u are supported", t->name,
+			bits, MAX_KEY_BITS);
+		return NT_STATUS_NOT_SUPPORTED;
+	}
+	ret = gnutls_x509_privkey_init(key);
+	if (ret == 0) {
+		ret = gnutls_x509_privkey_generate(*key, GNUTLS_PK_RSA, bits,
+						   0);
+	}
+	if (ret < 0) {
+		odj_why(ctx, why, "cannot generate an RSA key of %u bits: %s",
+			bits, gnutls_strerror(ret));
+		return NT_STATUS_INTERNAL_ERROR;
+	}
+	return NT_STATUS_OK;
+}
+
+static NTSTATUS key_pkcs8(TALLOC_CTX *ctx, gnutls_x509_privkey_t key,
+			  DATA_BLOB *out)
+{
+	gnutls_datum_t d = { .data = NULL };
+	uint8_t *copy = NULL;
+
+	if (gnutls_x509_privkey_export2_pkcs8(key, GNUTLS_X509_FMT_DER, NULL,
+					      GNUTLS_PKCS_PLAIN, &d) < 0) {
+		return NT_STATUS_INTERNAL_ERROR;
+	}
+	copy = talloc_memdup(ctx, d.data, d.size);
+	odj_wipe_on_free(copy);
+	*out = data_blob_const(copy, d.size);
+	gnutls_memset(d.data, 0, d.size);
+	gnutls_free(d.data);
+	return copy != NULL ? NT_STATUS_OK : NT_STATUS_NO_MEMORY;
+}
+
+/* Key and request, the backend's certificate, and the PFX of it all. */
+static NTSTATUS enroll_pfx(TALLOC_CTX *ctx, struct odj_ca_backend *backend,
+			   const struct odj_cert_template *t,
+			   const char *dns_name, DATA_BLOB *pfx_bytes,
+			   char **why)
+{
+	gnutls_x509_privkey_t key = NULL;
+	gnutls_datum_t csr = { .data = NULL };
+	struct odj_pfx pfx = { .friendly_name = t->name };
+	NTSTATUS status;
+	int ret;
+
+	status = new_key(ctx, t, &key, why);
+	if (!NT_STATUS_IS_OK(status)) {
+		gnutls_x509_privkey_deinit(key);
+		return status;
+	}
+	ret = make_csr(key, dns_name, &csr);
+	if (ret < 0) {
+		gnutls_x509_privkey_deinit(key);
+		odj_why(ctx, why, "cannot build the certificate request: %s",
+			gnutls_strerror(ret));
+		return NT_STATUS_INTERNAL_ERROR;
+	}
+	status = backend->ops->issue(backend, ctx, t,
+				     data_blob_const(csr.data, csr.size),
+				     dns_name, &pfx.cert, &pfx.chain,
+				     &pfx.num_chain, why);
+	gnutls_free(csr.data);
+	if (NT_STATUS_IS_OK(status) && !cert_has_key(pfx.cert, key)) {
+		odj_why(ctx, why, "the %s backend returned a certificate for "
+			"another key", backend->ops->name);
+		status = NT_STATUS_INVALID_NETWORK_RESPONSE;
+	}
+	if (NT_STATUS_IS_OK(status)) {
+		status = key_pkcs8(ctx, key, &pfx.key);
+	}
+	gnutls_x509_privkey_deinit(key);
+	if (NT_STATUS_IS_OK(status)) {
+		/* see odj.h: an empty password, the blob being the secret */
+		status = odj_pfx_build(ctx, &pfx, "", pfx_bytes, why);
+	}
+	return status;
+}
+
+NTSTATUS odj_certs_enroll(TALLOC_CTX *mem_ctx,
+			  struct odj_ca_backend *backend,
+			  const struct odj_cert_template *tmpl,
+			  const char *dns_name,
+			  struct OP_CERT_PFX_STORE *store,
+			  char **why)
+{
+	TALLOC_CTX *tmp_ctx = NULL;
+	DATA_BLOB pfx = data_blob_null;
+	NTSTATUS status;
+
+	if (backend == NULL || backend->ops == NULL ||
+	    backend->ops->issue == NULL || tmpl == NULL || store == NULL) {
+		return NT_STATUS_INVALID_PARAMETER;
+	}
+	if (!valid_dns_name(dns_name)) {
+		odj_why(mem_ctx, why, "'%s' is not a valid DNS host name for "
+			"a certificate", dns_name != NULL ? dns_name : "");
+		return NT_STATUS_INVALID_COMPUTER_NAME;
+	}
+	tmp_ctx = talloc_new(mem_ctx);
+	if (tmp_ctx == NULL) {
+		return NT_STATUS_NO_MEMORY;
+	}
+	status = enroll_pfx(tmp_ctx, backend, tmpl, dns_name, &pfx, why);
+	if (!NT_STATUS_IS_OK(status)) {
+		odj_why_prefix(tmp_ctx, why, "certificate template %s",
+			       tmpl->name);
+		odj_why_move(mem_ctx, why);
+		TALLOC_FREE(tmp_ctx);
+		return status;
+	}
+	*store = (struct OP_CERT_PFX_STORE) {
+		.pTemplateName = talloc_strdup(mem_ctx, tmpl->name),
+		.ulPrivateKeyExportPolicy =
+			(tmpl->private_key_flags & CT_FLAG_EXPORTABLE_KEY) ?
+			ODJ_XCN_NCRYPT_ALLOW_EXPORT_FLAG :
+			ODJ_XCN_NCRYPT_ALLOW_EXPORT_NONE,
+		.cbPfx = pfx.length,
+		.pPfx = talloc_steal(mem_ctx, pfx.data),
+	};
+	TALLOC_FREE(tmp_ctx);
+	return store->pTemplateName != NULL ? NT_STATUS_OK :
+					      NT_STATUS_NO_MEMORY;
+}

@@ -1,0 +1,918 @@
+/*
+ * odj_request(): a blob becomes a domain membership, offline.
+ *
+ * The steps, all before anything becomes visible:
+ *   1. the blob's join data, its ESSENTIAL parts, and its consistency
+ *   2. smb.conf against the blob (odj_config.c; if asked, a new one)
+ *   3. the password's hashes and keys, Samba's join records
+ *   4. secrets.tdb in a transaction, refusing to replace a foreign join
+ *   5. a new keytab beside the old one (odj_keytab.c)
+ * and then: secrets.tdb prepared to commit, files swapped in, secrets.tdb
+ * committed; a failure on the way undoes the swaps.
+ */
+
+#include "odj_private.h"
+#include "gen_ndr/ndr_secrets.h"
+
+#include <inttypes.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <strings.h>
+#include <charset.h>
+#include <param.h>
+#include <util/time.h>
+#include <krb5/krb5.h>
+#include <gnutls/crypto.h>
+
+/*
+ * 1. The join a blob describes
+ */
+
+static const char *strip_unc(const char *s)
+{
+	while (s != NULL && *s == '\\') {
+		s++;
+	}
+	return (s != NULL && *s != '\0') ? s : NULL;
+}
+
+static bool empty(const char *s)
+{
+	return s == NULL || s[0] == '\0';
+}
+
+static bool add_note(TALLOC_CTX *mem_ctx, const char ***notes,
+		     const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static bool add_note(TALLOC_CTX *mem_ctx, const char ***notes,
+		     const char *fmt, ...)
+{
+	size_t n = 0;
+	va_list ap;
+	char *note = NULL;
+
+	while (*notes != NULL && (*notes)[n] != NULL) {
+		n++;
+	}
+	*notes = talloc_realloc(mem_ctx, *notes, const char *, n + 2);
+	if (*notes == NULL) {
+		return false;
+	}
+	va_start(ap, fmt);
+	note = talloc_vasprintf(*notes, fmt, ap);
+	va_end(ap);
+	(*notes)[n] = note;
+	(*notes)[n + 1] = NULL;
+	return note != NULL;
+}
+
+static const char *part_name(TALLOC_CTX *mem_ctx, const struct odj_part *p)
+{
+	struct GUID_txt_buf buf;
+
+	if (p->kind != ODJ_PART_UNKNOWN) {
+		return odj_part_kind_name(p->kind);
+	}
+	return talloc_asprintf(mem_ctx, "unknown type %s",
+			       GUID_buf_string(&p->type, &buf));
+}
+
+/*
+ * djoin processes every part and fails the join if an ESSENTIAL one
+ * fails; a part we cannot process is such a failure.
+ */
+static NTSTATUS check_parts(TALLOC_CTX *mem_ctx,
+			    const struct odj_provision_data *pd,
+			    const char ***notes,
+			    char **why)
+{
+	uint32_t b, i;
+
+	for (b = 0; b < pd->num_blobs; b++) {
+		const struct odj_blob *blob = &pd->blobs[b];
+		const struct odj_package *pkg = blob->package;
+
+		if (blob->format == ODJ_WIN7_FORMAT) {
+			continue;
+		}
+		if (blob->format != ODJ_WIN8_FORMAT || pkg == NULL) {
+			if (!add_note(mem_ctx, notes, "ignored blob %" PRIu32
+				      " of unknown format %" PRIu32, b + 1,
+				      blob->format)) {
+				return NT_STATUS_NO_MEMORY;
+			}
+			continue;
+		}
+		if (!GUID_all_zero(&pkg->encryption_type)) {
+			odj_why(mem_ctx, why, "blob %" PRIu32 ": the package "
+				"is encrypted, its parts (essential or not) "
+				"cannot be read", b + 1);
+			return NT_STATUS_INVALID_PARAMETER;
+		}
+		for (i = 0; i < pkg->num_parts; i++) {
+			const struct odj_part *p = &pkg->parts[i];
+			bool essential = p->flags &
+				OPSPI_PACKAGE_PART_ESSENTIAL;
+
+			switch (p->kind) {
+			case ODJ_PART_JOIN_PROVIDER:
+			case ODJ_PART_JOIN_PROVIDER2:
+			case ODJ_PART_JOIN_PROVIDER3:
+			case ODJ_PART_JOIN_PROVIDER4:
+				continue;
+			default:
+				break;
+			}
+			if (essential) {
+				odj_why(mem_ctx, why, "blob %" PRIu32 " part %"
+					PRIu32 " (%s) is ESSENTIAL and cannot "
+					"be processed here", b + 1, i + 1,
+					part_name(mem_ctx, p));
+				return NT_STATUS_INVALID_PARAMETER;
+			}
+			if (!add_note(mem_ctx, notes, "ignored blob %" PRIu32
+				      " part %" PRIu32 " (%s), not essential",
+				      b + 1, i + 1, part_name(mem_ctx, p))) {
+				return NT_STATUS_NO_MEMORY;
+			}
+		}
+	}
+	return NT_STATUS_OK;
+}
+
+static bool same_str(const char *a, const char *b)
+{
+	if (a == NULL || b == NULL) {
+		return a == b;
+	}
+	return strcmp(a, b) == 0;
+}
+
+/* A WIN7 blob and a JOIN_PROVIDER part must describe the same join */
+static NTSTATUS check_join_copies(TALLOC_CTX *mem_ctx,
+				  const struct odj_provision_data *pd,
+				  const struct ODJ_WIN7BLOB *w,
+				  char **why)
+{
+	uint32_t b, i;
+
+	for (b = 0; b < pd->num_blobs; b++) {
+		const struct odj_package *pkg = pd->blobs[b].package;
+		const struct ODJ_WIN7BLOB *o = pd->blobs[b].win7;
+
+		for (i = 0; o == NULL && pkg != NULL && i < pkg->num_parts;
+		     i++) {
+			if (pkg->parts[i].kind == ODJ_PART_JOIN_PROVIDER) {
+				o = pkg->parts[i].u.win7;
+			}
+		}
+		if (o == NULL || o == w) {
+			continue;
+		}
+		if (!same_str(o->lpMachineName, w->lpMachineName) ||
+		    !same_str(o->lpMachinePassword, w->lpMachinePassword) ||
+		    !same_str(o->DnsDomainInfo.Name.Buffer,
+			      w->DnsDomainInfo.Name.Buffer)) {
+			odj_why(mem_ctx, why, "blob %" PRIu32 " holds join "
+				"data for another machine, domain or "
+				"password than blob 1", b + 1);
+			return NT_STATUS_INVALID_PARAMETER;
+		}
+	}
+	return NT_STATUS_OK;
+}
+
+static bool sid_equal(const struct ODJ_SID *a, const struct ODJ_SID *b)
+{
+	return a->Revision == b->Revision &&
+	       a->SubAuthorityCount == b->SubAuthorityCount &&
+	       memcmp(a->IdentifierAuthority, b->IdentifierAuthority, 6) == 0 &&
+	       memcmp(a->SubAuthority, b->SubAuthority,
+		      4 * (size_t)a->SubAuthorityCount) == 0;
+}
+
+/* JOIN_PROVIDER3/4: "S-<domain>-<rid>" with the RID they give */
+static NTSTATUS check_account_sid(TALLOC_CTX *mem_ctx,
+				  struct odj_join *j,
+				  const char *part,
+				  uint32_t rid,
+				  const char *sid_str,
+				  char **why)
+{
+	struct ODJ_SID *sid = talloc_zero(mem_ctx, struct ODJ_SID);
+	struct ODJ_SID dom;
+
+	if (sid == NULL) {
+		return NT_STATUS_NO_MEMORY;
+	}
+	if (!odj_sid_parse(sid_str, sid, sid) ||
+	    sid->SubAuthorityCount < 1) {
+		odj_why(mem_ctx, why, "%s: bad account SID '%s'", part,
+			sid_str != NULL ? sid_str : "(none)");
+		return NT_STATUS_INVALID_PARAMETER;
+	}
+	dom = *sid;
+	dom.SubAuthorityCount--;
+	if (!sid_equal(&dom, j->domain_sid) ||
+	    sid->SubAuthority[dom.SubAuthorityCount] != rid) {
+		odj_why(mem_ctx, why, "%s: account SID %s is not RID %" PRIu32
+			" of the domain %s", part, sid_str, rid,
+			odj_sid_string(mem_ctx, j->domain_sid));
+		return NT_STATUS_INVALID_PARAMETER;
+	}
+	if (j->machine_sid != NULL && !sid_equal(j->machine_sid, sid)) {
+		odj_why(mem_ctx, why, "%s: account SID %s differs from "
+			"JOIN_PROVIDER3's %s", part, sid_str,
+			odj_sid_string(mem_ctx, j->machine_sid));
+		return NT_STATUS_INVALID_PARAMETER;
+	}
+	j->machine_sid = sid;
+	j->rid = rid;
+	return NT_STATUS_OK;
+}
+
+static NTSTATUS use_provider_parts(TALLOC_CTX *mem_ctx,
+				   const struct odj_provision_data *pd,
+				   struct odj_join *j,
+				   char **why)
+{
+	const struct odj_part *p2 = NULL, *p3 = NULL, *p4 = NULL;
+	NTSTATUS status;
+
+	p2 = odj_provision_data_part(pd, ODJ_PART_JOIN_PROVIDER2);
+	p3 = odj_provision_data_part(pd, ODJ_PART_JOIN_PROVIDER3);
+	p4 = odj_provision_data_part(pd, ODJ_PART_JOIN_PROVIDER4);
+
+	if (p2 != NULL) {
+		const struct OP_JOINPROV2_PART *jp2 = p2->u.jp2;
+
+		if (!empty(jp2->lpNetbiosName)) {
+			j->netbios_name = jp2->lpNetbiosName;
+		}
+		if (!empty(jp2->lpSiteName)) {
+			j->site = jp2->lpSiteName;
+			j->site_persistent = jp2->dwFlags &
+				OP_JP2_FLAG_PERSISTENTSITE;
+		}
+		if (!empty(jp2->lpPrimaryDNSDomain)) {
+			j->dns_host_name = jp2->lpPrimaryDNSDomain;
+		}
+	}
+	if (p3 != NULL) {
+		status = check_account_sid(mem_ctx, j, "JOIN_PROVIDER3",
+					   p3->u.jp3->Rid, p3->u.jp3->lpSid,
+					   why);
+		if (!NT_STATUS_IS_OK(status)) {
+			return status;
+		}
+	}
+	if (p4 != NULL) {
+		status = check_account_sid(mem_ctx, j, "JOIN_PROVIDER4",
+					   p4->u.jp4->Rid, p4->u.jp4->lpSid,
+					   why);
+		if (!NT_STATUS_IS_OK(status)) {
+			return status;
+		}
+		j->object_guid = p4->u.jp4->ObjectGuid;
+		j->have_object_guid = true;
+	}
+	return NT_STATUS_OK;
+}
+
+/* What Samba accepts as a NetBIOS machine name */
+static bool netbios_name_ok(const char *name)
+{
+	size_t len = strlen(name);
+
+	if (len == 0 || len > 15) {
+		return false;
+	}
+	return strpbrk(name, "\\/:*?\"<>|.@ \t") == NULL;
+}
+
+static NTSTATUS fill_join(TALLOC_CTX *mem_ctx,
+			  const struct ODJ_WIN7BLOB *w,
+			  struct odj_join *j,
+			  char **why)
+{
+	const struct ODJ_POLICY_DNS_DOMAIN_INFO *d = &w->DnsDomainInfo;
+
+	if (empty(w->lpMachineName) || empty(w->lpMachinePassword) ||
+	    empty(d->Name.Buffer) || empty(d->DnsDomainName.Buffer) ||
+	    d->Sid == NULL || d->Sid->SubAuthorityCount == 0) {
+		odj_why(mem_ctx, why, "the join data lacks the %s",
+			empty(w->lpMachineName) ? "machine name" :
+			empty(w->lpMachinePassword) ? "machine password" :
+			empty(d->Name.Buffer) ? "NetBIOS domain name" :
+			empty(d->DnsDomainName.Buffer) ? "DNS domain name" :
+			"domain SID");
+		return NT_STATUS_INVALID_PARAMETER;
+	}
+	j->netbios_domain = d->Name.Buffer;
+	j->dns_domain = d->DnsDomainName.Buffer;
+	j->forest = d->DnsForestName.Buffer;
+	j->domain_guid = d->DomainGuid;
+	j->domain_sid = d->Sid;
+	j->machine_name = w->lpMachineName;
+	j->netbios_name = w->lpMachineName;
+	j->machine_password = w->lpMachinePassword;
+	j->dc_name = strip_unc(w->DcInfo.DomainControllerName);
+	j->dc_address = strip_unc(w->DcInfo.DomainControllerAddress);
+	j->site = w->DcInfo.ClientSiteName;
+	j->options = w->Options;
+	return NT_STATUS_OK;
+}
+
+static NTSTATUS finish_join(TALLOC_CTX *mem_ctx, struct odj_join *j,
+			    char **why)
+{
+	const char *suffix = j->dns_host_name != NULL ? j->dns_host_name
+						       : j->dns_domain;
+
+	if (!netbios_name_ok(j->netbios_name)) {
+		odj_why(mem_ctx, why, "'%s' is no NetBIOS name (1 to 15 "
+			"characters); a longer machine name needs a "
+			"JOIN_PROVIDER2 NetBIOS name", j->netbios_name);
+		return NT_STATUS_INVALID_COMPUTER_NAME;
+	}
+	j->netbios_name = talloc_strdup(j, j->netbios_name);
+	j->account_name = talloc_asprintf(j, "%s$", j->netbios_name);
+	j->dns_host_name = talloc_asprintf(j, "%s.%s", j->machine_name,
+					   suffix);
+	if (j->dns_host_name != NULL) {
+		j->dns_host_name = strlower_talloc(j, j->dns_host_name);
+	}
+	j->machine_password = odj_secret_strdup(j, j->machine_password);
+	if (j->netbios_name == NULL || j->account_name == NULL ||
+	    j->dns_host_name == NULL || j->machine_password == NULL) {
+		return NT_STATUS_NO_MEMORY;
+	}
+	return NT_STATUS_OK;
+}
+
+NTSTATUS odj_join_from_provision_data(TALLOC_CTX *mem_ctx,
+				      const struct odj_provision_data *pd,
+				      struct odj_join **_join,
+				      char **why)
+{
+	const struct ODJ_WIN7BLOB *w = odj_provision_data_win7(pd);
+	struct odj_join *j = NULL;
+	NTSTATUS status;
+
+	if (w == NULL) {
+		odj_why(mem_ctx, why, "the blob holds no join data (neither "
+			"a WIN7 blob nor a JOIN_PROVIDER part)");
+		return NT_STATUS_INVALID_PARAMETER;
+	}
+	j = talloc_zero(mem_ctx, struct odj_join);
+	if (j == NULL) {
+		return NT_STATUS_NO_MEMORY;
+	}
+	status = check_parts(j, pd, &j->notes, why);
+	if (NT_STATUS_IS_OK(status)) {
+		status = check_join_copies(j, pd, w, why);
+	}
+	if (NT_STATUS_IS_OK(status)) {
+		status = fill_join(j, w, j, why);
+	}
+	if (NT_STATUS_IS_OK(status)) {
+		status = use_provider_parts(j, pd, j, why);
+	}
+	if (NT_STATUS_IS_OK(status)) {
+		status = finish_join(j, j, why);
+	}
+	if (!NT_STATUS_IS_OK(status)) {
+		odj_why_move(mem_ctx, why);
+		TALLOC_FREE(j);
+		return status;
+	}
+	/* the strings above point into @p pd: make the join self-contained */
+	j->netbios_domain = talloc_strdup(j, j->netbios_domain);
+	j->dns_domain = talloc_strdup(j, j->dns_domain);
+	j->forest = talloc_strdup(j, j->forest);
+	j->machine_name = talloc_strdup(j, j->machine_name);
+	j->dc_name = talloc_strdup(j, j->dc_name);
+	j->dc_address = talloc_strdup(j, j->dc_address);
+	j->site = talloc_strdup(j, j->site);
+	j->domain_sid = talloc_memdup(j, j->domain_sid, sizeof(*j->domain_sid));
+	if (j->domain_sid != NULL) {
+		j->domain_sid->SubAuthority = talloc_memdup(
+			j, j->domain_sid->SubAuthority,
+			4 * (size_t)j->domain_sid->SubAuthorityCount);
+	}
+	if (j->netbios_domain == NULL || j->dns_domain == NULL ||
+	    j->machine_name == NULL || j->domain_sid == NULL ||
+	    j->domain_sid->SubAuthority == NULL) {
+		TALLOC_FREE(j);
+		return NT_STATUS_NO_MEMORY;
+	}
+	*_join = j;
+	return NT_STATUS_OK;
+}
+/*
+ * 3.-5. secrets.tdb and keytab
+ */
+
+struct request_state {
+	struct loadparm_context *lp_ctx;
+	const struct odj_request *r;
+	const struct odj_join *j;
+	krb5_context k5;
+	struct odj_request_result *res;
+	struct odj_config_change *changes;
+	size_t num_changes;
+	NTTIME now;
+	const char *salt;
+	const char *keytab;
+	struct secrets_domain_info1_password *pw;
+	struct odj_secrets_db *db;
+	struct secrets_domain_info1 *previous;
+	struct odj_secrets_record *unjoin;
+	size_t num_unjoin;
+	struct odj_staged_file *config;
+	struct odj_staged_file *keytab_file;
+	char **why;
+};
+
+static const char *strip_file_prefix(const char *name)
+{
+	if (strncmp(name, "FILE:", 5) == 0) {
+		return name + 5;
+	}
+	if (strncmp(name, "WRFILE:", 7) == 0) {
+		return name + 7;
+	}
+	return name;
+}
+
+/* Where "kerberos method" says Samba looks for its keys */
+static NTSTATUS choose_keytab(struct request_state *st, TALLOC_CTX *ctx)
+{
+	struct odj_request_result *res = st->res;
+	const char *method = odj_lp_get(ctx, st->lp_ctx, "kerberos method");
+	const char *kt = st->r->keytab;
+	char name[PATH_MAX];
+
+	if (method == NULL) {
+		return NT_STATUS_NO_MEMORY;
+	}
+	if (kt == NULL && strcmp(method, "dedicated keytab") == 0) {
+		kt = odj_lp_get(ctx, st->lp_ctx, "dedicated keytab file");
+		if (empty(kt)) {
+			res->keytab_note = "none written: 'kerberos method = "
+				"dedicated keytab' but no 'dedicated keytab "
+				"file'";
+			return NT_STATUS_OK;
+		}
+	} else if (kt == NULL && (strcmp(method, "system keytab") == 0 ||
+				  strcmp(method, "secrets and keytab") == 0)) {
+		krb5_error_code ret = krb5_kt_default_name(st->k5, name,
+							   sizeof(name));
+
+		if (ret != 0) {
+			const char *msg = krb5_get_error_message(st->k5, ret);
+
+			odj_why(ctx, st->why, "no default keytab: %s", msg);
+			krb5_free_error_message(st->k5, msg);
+			return NT_STATUS_INTERNAL_ERROR;
+		}
+		kt = name;
+	} else if (kt == NULL) {
+		res->keytab_note = "none written: with 'kerberos method = "
+			"secrets only' Samba takes its keys from secrets.tdb; "
+			"keytab=PATH writes one";
+		return NT_STATUS_OK;
+	}
+	kt = strip_file_prefix(kt);
+	if (kt[0] != '/' || strchr(kt, ':') != NULL) {
+		odj_why(ctx, st->why, "keytab '%s': give an absolute path of "
+			"a FILE keytab", kt);
+		return NT_STATUS_OBJECT_PATH_SYNTAX_BAD;
+	}
+	/* a symlinked keytab is replaced where it points to */
+	if (realpath(kt, name) != NULL) {
+		kt = name;
+	}
+	st->keytab = talloc_strdup(ctx, kt);
+	return st->keytab != NULL ? NT_STATUS_OK : NT_STATUS_NO_MEMORY;
+}
+
+static const char *join_text(TALLOC_CTX *ctx, const char *domain,
+			     const struct secrets_domain_info1 *info)
+{
+	if (info == NULL) {
+		return talloc_asprintf(ctx, "a join to %s", domain);
+	}
+	return talloc_asprintf(ctx, "the join of %s to %s (%s)",
+			       info->account_name, domain,
+			       info->domain_info.DnsDomainName.Buffer);
+}
+
+/* Why a join already stored may not simply be replaced, or NULL */
+static const char *conflict(TALLOC_CTX *ctx, struct request_state *st,
+			    const struct odj_secrets_join *e)
+{
+	const struct odj_join *j = st->j;
+	const struct secrets_domain_info1 *i = e->info;
+
+	if (strcasecmp(e->domain, j->netbios_domain) != 0) {
+		return "another domain";
+	}
+	if (i == NULL) {
+		return "an unreadable or pre-4.7 record";
+	}
+	if (i->domain_info.Sid == NULL ||
+	    !sid_equal(i->domain_info.Sid, j->domain_sid) ||
+	    i->domain_info.DnsDomainName.Buffer == NULL ||
+	    strcasecmp(i->domain_info.DnsDomainName.Buffer,
+		       j->dns_domain) != 0) {
+		return "another domain of the same NetBIOS name";
+	}
+	if (strcasecmp(i->account_name, j->account_name) != 0) {
+		return "another machine account";
+	}
+	if (i->password_changes > 1 &&
+	    memcmp(i->password->nt_hash, st->pw->nt_hash, 16) != 0) {
+		return talloc_asprintf(ctx, "a password changed since that "
+				       "join; this blob's is likely out of "
+				       "date");
+	}
+	return NULL;
+}
+
+/* The deletions that remove the join @p e (to another domain) */
+static NTSTATUS add_unjoin(struct request_state *st, TALLOC_CTX *ctx,
+			   const struct odj_secrets_join *e)
+{
+	const char *realm = e->info != NULL ?
+		e->info->domain_info.DnsDomainName.Buffer : NULL;
+	struct odj_secrets_record *r = NULL;
+	size_t n = 0;
+	NTSTATUS status;
+
+	status = odj_secrets_unjoin_records(ctx, e->domain, realm, &r, &n);
+	if (!NT_STATUS_IS_OK(status)) {
+		return status;
+	}
+	st->unjoin = talloc_realloc(ctx, st->unjoin,
+				    struct odj_secrets_record,
+				    st->num_unjoin + n);
+	if (st->unjoin == NULL) {
+		return NT_STATUS_NO_MEMORY;
+	}
+	memcpy(st->unjoin + st->num_unjoin, r, n * sizeof(*r));
+	st->num_unjoin += n;
+	talloc_steal(st->unjoin, r);	/* the keys stay where they are */
+	return NT_STATUS_OK;
+}
+
+static NTSTATUS check_existing(struct request_state *st, TALLOC_CTX *ctx)
+{
+	struct odj_secrets_join *joins = NULL;
+	size_t i, n = 0;
+	NTSTATUS status;
+
+	status = odj_secrets_db_joins(st->db, ctx, &joins, &n, st->why);
+	if (!NT_STATUS_IS_OK(status)) {
+		return status;
+	}
+	for (i = 0; i < n; i++) {
+		const struct odj_secrets_join *e = &joins[i];
+		const char *c = conflict(ctx, st, e);
+		const char *what = join_text(ctx, e->domain, e->info);
+		bool same = strcasecmp(e->domain, st->j->netbios_domain) == 0;
+
+		if (c != NULL && !st->r->force) {
+			odj_why(ctx, st->why, "secrets.tdb already holds %s: "
+				"%s (--force replaces it)", what, c);
+			return NT_STATUS_OBJECT_NAME_COLLISION;
+		}
+		if (c != NULL) {
+			st->res->replaced = talloc_strdup(st->res, what);
+		}
+		if (!same) {
+			status = add_unjoin(st, ctx, e);
+			if (!NT_STATUS_IS_OK(status)) {
+				return status;
+			}
+		} else if (c == NULL) {
+			/* as Samba: older keys stay valid for tickets */
+			st->previous = e->info;
+		}
+	}
+	return NT_STATUS_OK;
+}
+
+/* Samba's machine SID, SECRETS/SID/<NETBIOS NAME>, made on first use */
+static NTSTATUS local_sid_record(TALLOC_CTX *ctx, struct request_state *st,
+				 struct odj_secrets_record *rec)
+{
+	uint32_t subs[4] = { 21 };
+	struct ODJ_SID sid = {
+		.Revision = 1,
+		.SubAuthorityCount = 4,
+		.IdentifierAuthority = { 0, 0, 0, 0, 0, 5 },
+		.SubAuthority = subs,
+	};
+
+	rec->key = odj_secrets_key(ctx, "SID", st->j->netbios_name);
+	if (rec->key == NULL) {
+		return NT_STATUS_NO_MEMORY;
+	}
+	if (strcasecmp(st->j->netbios_name, st->j->netbios_domain) == 0 ||
+	    odj_secrets_db_exists(st->db, rec->key)) {
+		rec->key = NULL;
+		return NT_STATUS_OK;
+	}
+	/* generate_random_sid(); libgenrand is private, GnuTLS is not */
+	if (gnutls_rnd(GNUTLS_RND_RANDOM, &subs[1], 12) != 0) {
+		return NT_STATUS_INTERNAL_ERROR;
+	}
+	return odj_secrets_sid_value(ctx, &sid, &rec->value);
+}
+
+static NTSTATUS write_secrets(struct request_state *st, TALLOC_CTX *ctx)
+{
+	struct secrets_domain_info1 *info = NULL;
+	struct odj_secrets_record *records = NULL;
+	struct odj_secrets_record local = { .key = NULL };
+	NTTIME last_change = 0;
+	size_t n = 0;
+	NTSTATUS status;
+
+	unix_to_nt_time(&last_change, ODJ_FIRST_CONTACT_LAST_CHANGE);
+	status = odj_secrets_join_info(ctx, st->j, st->pw, st->salt, st->now,
+				       last_change, st->previous, &info);
+	if (NT_STATUS_IS_OK(status)) {
+		status = odj_secrets_join_records(ctx, info, &records, &n);
+	}
+	if (NT_STATUS_IS_OK(status)) {
+		status = local_sid_record(ctx, st, &local);
+	}
+	if (NT_STATUS_IS_OK(status)) {
+		status = odj_secrets_db_apply(st->db, st->unjoin,
+					      st->num_unjoin, st->why);
+	}
+	if (NT_STATUS_IS_OK(status)) {
+		status = odj_secrets_db_apply(st->db, records, n, st->why);
+	}
+	if (NT_STATUS_IS_OK(status) && local.key != NULL) {
+		status = odj_secrets_db_apply(st->db, &local, 1, st->why);
+	}
+	return status;
+}
+
+static NTSTATUS stage_keytab(struct request_state *st, TALLOC_CTX *ctx)
+{
+	const struct odj_join *j = st->j;
+	char *nb = strupper_talloc(ctx, j->netbios_name);
+	char *realm = strupper_talloc(ctx, j->dns_domain);
+	const char *principals[6] = { NULL };
+	uint32_t kvno = st->r->kvno != 0 ? st->r->kvno : 1;
+
+	if (nb == NULL || realm == NULL) {
+		return NT_STATUS_NO_MEMORY;
+	}
+	/* the names "net ads keytab create" writes, SPNs as AD spells them */
+	principals[0] = talloc_asprintf(ctx, "%s$@%s", nb, realm);
+	principals[1] = talloc_asprintf(ctx, "host/%s@%s", nb, realm);
+	principals[2] = talloc_asprintf(ctx, "host/%s@%s", j->dns_host_name,
+					realm);
+	principals[3] = talloc_asprintf(ctx, "RestrictedKrbHost/%s@%s", nb,
+					realm);
+	principals[4] = talloc_asprintf(ctx, "RestrictedKrbHost/%s@%s",
+					j->dns_host_name, realm);
+	if (principals[0] == NULL || principals[1] == NULL ||
+	    principals[2] == NULL || principals[3] == NULL ||
+	    principals[4] == NULL) {
+		return NT_STATUS_NO_MEMORY;
+	}
+	st->res->num_keytab_entries = 5 * (size_t)st->pw->num_keys;
+	return odj_keytab_stage(ctx, st->k5, st->keytab, principals, st->pw,
+				kvno, &st->keytab_file, st->why);
+}
+
+/* prepare, swap the files in, commit; any failure puts all back */
+static NTSTATUS commit_all(struct request_state *st)
+{
+	NTSTATUS status;
+
+	status = odj_secrets_db_prepare(st->db, st->why);
+	if (NT_STATUS_IS_OK(status) && st->config != NULL) {
+		status = odj_staged_publish(st->config, st->why);
+	}
+	if (NT_STATUS_IS_OK(status) && st->keytab_file != NULL) {
+		status = odj_staged_publish(st->keytab_file, st->why);
+	}
+	if (NT_STATUS_IS_OK(status)) {
+		status = odj_secrets_db_commit(st->db, st->why);
+	}
+	if (!NT_STATUS_IS_OK(status)) {
+		return status;
+	}
+	if (st->config != NULL) {
+		odj_staged_finish(st->config);
+	}
+	if (st->keytab_file != NULL) {
+		odj_staged_finish(st->keytab_file);
+	}
+	return NT_STATUS_OK;
+}
+
+static void rotation(struct request_state *st, TALLOC_CTX *ctx)
+{
+	const char *method = odj_lp_get(ctx, st->lp_ctx, "kerberos method");
+	const char *timeout = odj_lp_get(ctx, st->lp_ctx,
+				     "machine password timeout");
+
+	if (method == NULL || timeout == NULL) {
+		return;
+	}
+	if (strcmp(method, "default") != 0) {
+		/* winbindd_dual.c: no change with USE_KERBEROS_KEYTAB */
+		st->res->rotation_note = talloc_asprintf(
+			st->res, "with 'kerberos method = %s' winbindd never "
+			"changes the machine password; after the first "
+			"contact with a DC run 'net ads changetrustpw'%s",
+			method, strcmp(method, "dedicated keytab") == 0 ?
+			" and 'net ads keytab create'" : "");
+		return;
+	}
+	if (strcmp(timeout, "0") == 0) {
+		st->res->rotation_note = "with 'machine password timeout = 0' "
+			"winbindd never changes the machine password; after "
+			"the first contact with a DC run 'net ads "
+			"changetrustpw'";
+		return;
+	}
+	st->res->rotates_at_first_contact = true;
+	if (st->keytab != NULL) {
+		st->res->keytab_note = "winbindd's first-contact password "
+			"change does not update this keytab ('kerberos "
+			"method = secrets only')";
+	}
+}
+
+/*
+ * Put back what was swapped in, and secrets.tdb, in reverse order (the
+ * destructors would, too, but could not say when they fail).
+ */
+static void rollback(struct request_state *st, TALLOC_CTX *mem_ctx)
+{
+	const char *failed = NULL;
+
+	if (st->keytab_file != NULL && !odj_staged_undo(st->keytab_file)) {
+		failed = st->keytab;
+	}
+	if (st->config != NULL && !odj_staged_undo(st->config)) {
+		failed = st->res->config_file;
+	}
+	if (st->db != NULL && !odj_secrets_db_abort(st->db)) {
+		failed = st->res->secrets_tdb;
+	}
+	if (failed != NULL && st->why != NULL && *st->why != NULL) {
+		odj_why(mem_ctx, st->why, "%s; and %s could not be put back "
+			"as it was", *st->why, failed);
+	}
+}
+
+static NTSTATUS request_run(struct request_state *st, TALLOC_CTX *ctx)
+{
+	const struct odj_join *j = st->j;
+	const char *server = j->dc_address != NULL ? j->dc_address :
+			     j->dc_name != NULL ? j->dc_name : j->dns_domain;
+	struct timeval tv = timeval_current();
+	NTSTATUS status;
+
+	st->now = timeval_to_nttime(&tv);
+	st->salt = odj_secrets_salt_principal(ctx, j->account_name,
+					      j->dns_domain);
+	if (st->salt == NULL) {
+		return NT_STATUS_NO_MEMORY;
+	}
+	/* change_server: Samba's offline join takes the DC's address */
+	status = odj_secrets_password(ctx, st->k5, j->machine_password,
+				      st->salt, st->now, server, &st->pw,
+				      st->why);
+	if (NT_STATUS_IS_OK(status)) {
+		status = choose_keytab(st, ctx);
+	}
+	if (NT_STATUS_IS_OK(status)) {
+		status = odj_secrets_db_open(ctx, st->res->secrets_tdb,
+					     &st->db, st->why);
+	}
+	if (NT_STATUS_IS_OK(status)) {
+		status = check_existing(st, ctx);
+	}
+	if (NT_STATUS_IS_OK(status)) {
+		status = write_secrets(st, ctx);
+	}
+	if (NT_STATUS_IS_OK(status) && st->num_changes > 0) {
+		status = odj_config_stage(ctx, st->res->config_file, j,
+				      st->changes, st->num_changes,
+				      &st->config, st->why);
+	}
+	if (NT_STATUS_IS_OK(status) && st->keytab != NULL) {
+		status = stage_keytab(st, ctx);
+	}
+	if (NT_STATUS_IS_OK(status)) {
+		status = commit_all(st);
+	}
+	return status;
+}
+
+static NTSTATUS request_setup(struct request_state *st, TALLOC_CTX *ctx)
+{
+	const char *backend = NULL;
+	NTSTATUS status;
+
+	st->res->secrets_tdb = lpcfg_private_path(st->res, st->lp_ctx,
+						  "secrets.tdb");
+	if (st->res->secrets_tdb == NULL) {
+		return NT_STATUS_NO_MEMORY;
+	}
+	status = odj_config_check(ctx, st->lp_ctx, st->j, &st->changes,
+				  &st->num_changes, st->why);
+	if (!NT_STATUS_IS_OK(status) || st->num_changes == 0) {
+		return status;
+	}
+	if (!st->r->update_config) {
+		odj_why(ctx, st->why, "smb.conf does not match the blob "
+			"('%s' should be '%s')", st->changes[0].name,
+			st->changes[0].value);
+		return NT_STATUS_INVALID_PARAMETER_MIX;
+	}
+	backend = odj_lp_get(ctx, st->lp_ctx, "config backend");
+	if (backend == NULL || strcmp(backend, "file") != 0 ||
+	    lpcfg_configfile(st->lp_ctx) == NULL) {
+		odj_why(ctx, st->why, "smb.conf is not a file here ('config "
+			"backend = %s'): set the values with 'net conf "
+			"setparm global ...'", backend != NULL ? backend : "");
+		return NT_STATUS_INVALID_PARAMETER_MIX;
+	}
+	st->res->config_file = talloc_strdup(st->res,
+					     lpcfg_configfile(st->lp_ctx));
+	st->res->changes = talloc_move(st->res, &st->changes);
+	st->res->num_changes = st->num_changes;
+	st->changes = st->res->changes;
+	return st->res->config_file != NULL ? NT_STATUS_OK
+					    : NT_STATUS_NO_MEMORY;
+}
+
+NTSTATUS odj_request(TALLOC_CTX *mem_ctx,
+		     struct loadparm_context *lp_ctx,
+		     const struct odj_request *r,
+		     struct odj_request_result **result,
+		     char **why)
+{
+	TALLOC_CTX *tmp_ctx = NULL;
+	struct request_state st = {
+		.lp_ctx = lp_ctx,
+		.r = r,
+		.why = why,
+	};
+	krb5_error_code ret;
+	NTSTATUS status;
+
+	if (lp_ctx == NULL || r == NULL || r->join == NULL) {
+		return NT_STATUS_INVALID_PARAMETER;
+	}
+	st.j = r->join;
+	tmp_ctx = talloc_new(mem_ctx);
+	if (tmp_ctx == NULL) {
+		return NT_STATUS_NO_MEMORY;
+	}
+	st.res = talloc_zero(tmp_ctx, struct odj_request_result);
+	if (st.res == NULL) {
+		TALLOC_FREE(tmp_ctx);
+		return NT_STATUS_NO_MEMORY;
+	}
+	ret = krb5_init_context(&st.k5);
+	if (ret != 0) {
+		odj_why(mem_ctx, why, "cannot initialise Kerberos: %s",
+			error_message(ret));
+		TALLOC_FREE(tmp_ctx);
+		return NT_STATUS_INTERNAL_ERROR;
+	}
+	status = request_setup(&st, tmp_ctx);
+	if (NT_STATUS_IS_OK(status)) {
+		status = request_run(&st, tmp_ctx);
+	}
+	if (NT_STATUS_IS_OK(status)) {
+		rotation(&st, tmp_ctx);
+		st.res->keytab = talloc_strdup(st.res, st.keytab);
+	}
+	odj_why_move(mem_ctx, why);
+	if (!NT_STATUS_IS_OK(status)) {
+		rollback(&st, mem_ctx);
+		TALLOC_FREE(tmp_ctx);
+		krb5_free_context(st.k5);
+		return status;
+	}
+	*result = talloc_move(mem_ctx, &st.res);
+	TALLOC_FREE(tmp_ctx);
+	krb5_free_context(st.k5);
+	return NT_STATUS_OK;
+}

@@ -1,0 +1,514 @@
+#!/bin/bash
+# odj provision's Windows Server 2012 extensions against the throwaway DC:
+# root CAs (rootcacerts), a machine certificate per template from a local
+# CA (certtemplate, ca_cert, ca_key), GPO settings from SYSVOL and local
+# Registry.pol files (policynames, policypaths); odj dump of all of it;
+# Samba's requestodj on such a blob; bad input with nothing left behind.
+#
+# The test publishes a root CA as AD CS does (certificationAuthority under
+# CN=Certification Authorities, and CN=NTAuthCertificates), a
+# pKICertificateTemplate, and GPOs whose Registry.pol Samba's own Python
+# (samba.dcerpc.preg) writes; it deletes all of it at the end.
+#
+# needs: dc
+
+. "$(dirname "$0")/common.sh"
+odj_scratch
+S=$ODJ_SCRATCH
+chmod 755 "$S"
+
+[ -n "${ODJ_DC_PREFIX:-}" ] || { echo "ODJ_DC_PREFIX not set"; exit 1; }
+ENVD=$ODJ_TOP/testsuite/env
+. "$ENVD/env.sh" "$ODJ_DC_PREFIX"
+
+ADMIN="$ODJ_ADMIN_USER%$ODJ_ADMIN_PASS"
+CONF=$ODJ_ADMIN_SMBCONF
+DOMDN="DC=odj,DC=test"
+PKS="CN=Public Key Services,CN=Services,CN=Configuration,$DOMDN"
+NTAUTH="CN=NTAuthCertificates,$PKS"
+RUN=$$
+# Debian's python3 with Samba's modules (a pyenv one first on PATH lacks them)
+PY=/usr/bin/python3
+
+# name VAR TAG: a unique computer name in VAR, deleted at the end (no
+# command substitution: NAMES must grow in this shell, not a subshell)
+NAMES=()
+name() {
+	local -n _name=$1
+	_name=$(printf 'x%s%s' "$2" "$RUN" | cut -c1-15)
+	NAMES+=("$_name")
+}
+
+H=(-H "ldap://$ODJ_DC_NAME" -U "$ADMIN" --configfile="$CONF")
+
+exists() {
+	[ -n "$(ldbsearch "${H[@]}" "(sAMAccountName=${1^^}\$)" dn \
+		2>/dev/null | sed -n 's/^dn: //p')" ]
+}
+
+provision() {
+	odj provision domain="$ODJ_DNS_DOMAIN" dcname="$ODJ_DC_NAME" \
+		-s "$CONF" "$@"
+}
+
+# json FILE EXPR: a Python expression over the dump's JSON (d)
+json() {
+	odj dump --json --show-secrets "$1" | $PY -c "import json,sys
+d=json.load(sys.stdin)
+parts={p['type']: p['content'] for p in d['blobs'][1]['op_package']['parts']}
+v=($2)
+print(v if isinstance(v, str) else json.dumps(v))"
+}
+
+# --- a CA as AD CS publishes it, and an issuing CA below it for NTAuth
+CA_CN="ODJ Ext Test CA $RUN"
+cat >"$S/ca.tmpl" <<EOF
+organization = "samba-odj test"
+cn = "$CA_CN"
+ca
+cert_signing_key
+crl_signing_key
+expiration_days = 3650
+EOF
+cat >"$S/sub.tmpl" <<EOF
+organization = "samba-odj test"
+cn = "ODJ Ext Issuing CA $RUN"
+ca
+cert_signing_key
+expiration_days = 365
+EOF
+{
+	certtool --generate-privkey --key-type=rsa --bits=2048 \
+		--outfile "$S/ca-key.pem" &&
+	certtool --generate-self-signed --load-privkey "$S/ca-key.pem" \
+		--template "$S/ca.tmpl" --outfile "$S/ca.pem" &&
+	certtool --generate-privkey --key-type=rsa --bits=2048 \
+		--outfile "$S/sub-key.pem" &&
+	certtool --generate-certificate --load-privkey "$S/sub-key.pem" \
+		--load-ca-certificate "$S/ca.pem" \
+		--load-ca-privkey "$S/ca-key.pem" --template "$S/sub.tmpl" \
+		--outfile "$S/sub.pem" &&
+	certtool --generate-privkey --key-type=rsa --bits=2048 \
+		--outfile "$S/other-key.pem"
+} >"$S/certtool.log" 2>&1 || { cat "$S/certtool.log"; exit 1; }
+CA_SHA1=$(openssl x509 -in "$S/ca.pem" -noout -fingerprint -sha1 |
+	sed 's/.*=//; s/://g')
+SUB_SHA1=$(openssl x509 -in "$S/sub.pem" -noout -fingerprint -sha1 |
+	sed 's/.*=//; s/://g')
+b64der() {
+	openssl x509 -in "$1" -outform DER | base64 -w0
+}
+
+CA_DN="CN=OdjTestCA$RUN,CN=Certification Authorities,$PKS"
+cat >"$S/ca.ldif" <<EOF
+dn: $CA_DN
+objectClass: top
+objectClass: certificationAuthority
+cn: OdjTestCA$RUN
+cACertificate:: $(b64der "$S/ca.pem")
+authorityRevocationList:: AA==
+certificateRevocationList:: AA==
+EOF
+NTAUTH_CREATED=0
+if ldbsearch "${H[@]}" -b "$NTAUTH" -s base dn 2>/dev/null |
+	grep -q '^dn: '; then
+	cat >"$S/ntauth.ldif" <<EOF
+dn: $NTAUTH
+changetype: modify
+add: cACertificate
+cACertificate:: $(b64der "$S/ca.pem")
+cACertificate:: $(b64der "$S/sub.pem")
+EOF
+else
+	NTAUTH_CREATED=1
+	cat >"$S/ntauth.ldif" <<EOF
+dn: $NTAUTH
+changetype: add
+objectClass: top
+objectClass: certificationAuthority
+cn: NTAuthCertificates
+cACertificate:: $(b64der "$S/ca.pem")
+cACertificate:: $(b64der "$S/sub.pem")
+authorityRevocationList:: AA==
+certificateRevocationList:: AA==
+EOF
+fi
+
+# --- a certificate template like AD CS's "Computer": server and client
+# authentication, digital signature + key encipherment, 2048 bits, 1 year
+TPL=OdjTpl$RUN
+TPL_DISPLAY="ODJ Test Machine $RUN"
+TPL_DN="CN=$TPL,CN=Certificate Templates,$PKS"
+TPL_OID=1.3.6.1.4.1.311.21.8.4242.$RUN.1.100
+cat >"$S/tpl.ldif" <<EOF
+dn: $TPL_DN
+objectClass: top
+objectClass: pKICertificateTemplate
+cn: $TPL
+displayName: $TPL_DISPLAY
+flags: 131680
+revision: 100
+pKIDefaultKeySpec: 1
+pKIKeyUsage:: oAA=
+pKIMaxIssuingDepth: 0
+pKICriticalExtensions: 2.5.29.15
+pKIExpirationPeriod:: AEA5hy7h/v8=
+pKIOverlapPeriod:: AICmCv/e//8=
+pKIExtendedKeyUsage: 1.3.6.1.5.5.7.3.1
+pKIExtendedKeyUsage: 1.3.6.1.5.5.7.3.2
+msPKI-RA-Signature: 0
+msPKI-Enrollment-Flag: 32
+msPKI-Private-Key-Flag: 16
+msPKI-Certificate-Name-Flag: 402653184
+msPKI-Minimal-Key-Size: 2048
+msPKI-Template-Schema-Version: 2
+msPKI-Template-Minor-Revision: 2
+msPKI-Cert-Template-OID: $TPL_OID
+msPKI-Certificate-Application-Policy: 1.3.6.1.5.5.7.3.1
+msPKI-Certificate-Application-Policy: 1.3.6.1.5.5.7.3.2
+EOF
+
+# --- Registry.pol written by Samba's own code, every value type
+$PY - "$S/Registry.pol" "$S/expected.json" <<'EOF'
+import json, sys
+from samba.dcerpc import preg, misc
+from samba.ndr import ndr_pack
+K = 'Software\\Policies\\OdjTest'
+vals = [
+    (K, 'StringValue', misc.REG_SZ, 'Hello, ODJ \u00fc', 'Hello, ODJ \u00fc'),
+    (K, 'DwordValue', misc.REG_DWORD, 0x12345678, 0x12345678),
+    (K, 'QwordValue', misc.REG_QWORD, 0x1122334455667788,
+     0x1122334455667788),
+    (K, 'MultiValue', misc.REG_MULTI_SZ,
+     'one\x00two\x00three\x00\x00'.encode('utf-16le'),
+     ['one', 'two', 'three']),
+    (K, 'ExpandValue', misc.REG_EXPAND_SZ, '%SystemRoot%\\odj',
+     '%SystemRoot%\\odj'),
+    (K, 'BinaryValue', misc.REG_BINARY, bytes([0, 1, 2, 0xfe, 0xff]),
+     '000102feff'),
+    (K + '\\Sub', '**del.Obsolete', misc.REG_SZ, ' ', ' '),
+    (K + '\\Sub', '**delvals.', misc.REG_SZ, ' ', ' '),
+]
+f = preg.file()
+f.header.signature = 'PReg'
+f.header.version = 1
+entries = []
+for k, v, t, d, _ in vals:
+    e = preg.entry()
+    e.keyname, e.valuename, e.type, e.data = k, v, t, d
+    entries.append(e)
+f.num_entries = len(entries)
+f.entries = entries
+open(sys.argv[1], 'wb').write(ndr_pack(f))
+json.dump([[k, v, t, x] for k, v, t, _, x in vals], open(sys.argv[2], 'w'))
+EOF
+# a damaged one: cut inside the second entry
+head -c 200 "$S/Registry.pol" >"$S/corrupt.pol"
+
+# gpo_create VAR NAME: a new GPO's {GUID} in VAR, deleted at the end
+GPOS=()
+gpo_create() {
+	local -n _guid=$1
+	_guid=$(samba-tool gpo create "$2" "${H[@]}" 2>&1 |
+		sed -n "s/^GPO '.*' created as \({.*}\)$/\1/p")
+	[ -n "$_guid" ] && GPOS+=("$_guid")
+}
+gpo_put() {
+	smbclient "//$ODJ_DC_NAME/sysvol" -U "$ADMIN" --configfile="$CONF" \
+		-c "put $2 $ODJ_DNS_DOMAIN/Policies/$1/Machine/Registry.pol" \
+		>/dev/null 2>&1
+}
+
+GPO_PATH_MOVED=
+cleanup() {
+	local n g
+	for n in "${NAMES[@]}"; do
+		samba-tool computer delete "$n" "${H[@]}" >/dev/null 2>&1
+	done
+	if [ -n "$GPO_PATH_MOVED" ]; then
+		ldbmodify "${H[@]}" "$S/gpo-path-back.ldif" >/dev/null 2>&1
+	fi
+	for g in "${GPOS[@]}"; do
+		samba-tool gpo del "$g" "${H[@]}" >/dev/null 2>&1
+	done
+	ldbdel "${H[@]}" "$CA_DN" "$TPL_DN" >/dev/null 2>&1
+	if [ "$NTAUTH_CREATED" = 1 ]; then
+		ldbdel "${H[@]}" "$NTAUTH" >/dev/null 2>&1
+	else
+		ldbmodify "${H[@]}" "$S/ntauth-back.ldif" >/dev/null 2>&1
+	fi
+	if [ -n "${CP:-}" ]; then
+		"$ENVD/client.sh" stop "$CP" >/dev/null 2>&1
+		rm -rf "$CP"
+	fi
+	rm -rf "$S"
+}
+trap cleanup EXIT
+
+cat >"$S/ntauth-back.ldif" <<EOF
+dn: $NTAUTH
+changetype: modify
+delete: cACertificate
+cACertificate:: $(b64der "$S/ca.pem")
+cACertificate:: $(b64der "$S/sub.pem")
+EOF
+
+testit "publish the root CA (certificationAuthority)" \
+	ldbadd "${H[@]}" "$S/ca.ldif"
+testit "publish the CAs in NTAuthCertificates" \
+	ldbmodify "${H[@]}" "$S/ntauth.ldif"
+testit "publish the certificate template" ldbadd "${H[@]}" "$S/tpl.ldif"
+GPO_NAME="ODJ Ext GPO $RUN"
+gpo_create GUID "$GPO_NAME"
+check "samba-tool gpo create" '[ -n "$GUID" ]'
+testit "Registry.pol into SYSVOL (smbclient)" gpo_put "$GUID" "$S/Registry.pol"
+gpo_create GUID_EMPTY "ODJ Ext Empty $RUN"
+gpo_create GUID_BAD "ODJ Ext Corrupt $RUN"
+testit "a corrupt Registry.pol into SYSVOL" gpo_put "$GUID_BAD" "$S/corrupt.pol"
+gpo_create GUID_GONE "ODJ Ext Gone $RUN"
+check "more GPOs" '[ -n "$GUID_EMPTY" ] && [ -n "$GUID_BAD" ] && [ -n "$GUID_GONE" ]'
+
+# --- everything at once
+name N1 a
+testit_grep "provision with rootcacerts certtemplate policynames" \
+	"Provisioned ${N1^^}\\$" provision machine_name="$N1" rootcacerts \
+	certtemplate="$TPL" ca_cert="$S/ca.pem" ca_key="$S/ca-key.pem" \
+	policynames="$GPO_NAME" savefile="$S/$N1.odj" -U "$ADMIN"
+F=$S/$N1.odj
+dump=$(odj dump "$F")
+check "Options record NETSETUP_PROVISION_ROOT_CA_CERTS" \
+	'printf "%s\n" "$dump" | grep -q "options names:.*NETSETUP_PROVISION_ROOT_CA_CERTS"'
+check "CERT_PROVIDER and POLICY_PROVIDER parts, not ESSENTIAL" \
+	'[ "$(json "$F" "[p[\"flags\"] for p in d[\"blobs\"][1][\"op_package\"][\"parts\"] if p[\"type\"] in (\"CERT_PROVIDER\",\"POLICY_PROVIDER\")]")" = "[\"0x00000000\", \"0x00000000\"]" ]'
+
+# root CAs: an SST for LocalMachine\ROOT with our CA, not the issuing CA
+check "SST store: LocalMachine (0x20000) ROOT" \
+	'[ "$(json "$F" "(parts[\"CERT_PROVIDER\"][\"sst_stores\"][0][\"store_location\"], parts[\"CERT_PROVIDER\"][\"sst_stores\"][0][\"store_name\"])")" = "[131072, \"ROOT\"]" ]'
+check "SST holds the root CA (thumbprint as openssl's)" \
+	'json "$F" "[c[\"sha1_thumbprint\"] for c in parts[\"CERT_PROVIDER\"][\"sst_stores\"][0][\"certificates\"]]" | grep -q "$CA_SHA1"'
+check "SST leaves out NTAuth's issuing (not self-signed) CA" \
+	'! json "$F" "[c[\"sha1_thumbprint\"] for c in parts[\"CERT_PROVIDER\"][\"sst_stores\"][0][\"certificates\"]]" | grep -q "$SUB_SHA1"'
+for re in "subject: CN=$CA_CN,O=samba-odj test" 'properties: CERT_SHA1_HASH_PROP_ID \(3\)' \
+	'store location name: CERT_SYSTEM_STORE_LOCAL_MACHINE'; do
+	check "dump SST: /$re/" 'printf "%s\n" "$dump" | grep -Eq -- "$re"'
+done
+
+# the machine certificate
+pfx=$(printf '%s\n' "$dump" | sed -n '/pfx store 1:/,/sst store 1:/p')
+for re in "template name: $TPL\$" 'pfx: <redacted>' 'private key: <redacted>' \
+	'pfx password: empty' "subject: CN=$N1\\.odj\\.test\$" \
+	"issuer: CN=$CA_CN,O=samba-odj test" "dns names: $N1\\.odj\\.test\$" \
+	'ekus: serverAuth \(1\.3\.6\.1\.5\.5\.7\.3\.1\), clientAuth \(1\.3\.6\.1\.5\.5\.7\.3\.2\)' \
+	'public key: RSA 2048' "template: $TPL_OID" \
+	'private key export policy: 0x00000001' 'serial: [0-9A-F]{32}$' \
+	'sha1 thumbprint: [0-9A-F]{40}$' 'not before: 20[0-9-]+T' \
+	'not after: 20[0-9-]+T'; do
+	check "dump PFX: /$re/" 'printf "%s\n" "$pfx" | grep -Eq -- "$re"'
+done
+testit_grep "dump --show-secrets shows the key" 'BEGIN PRIVATE KEY' \
+	odj dump --show-secrets "$F"
+json "$F" "parts['CERT_PROVIDER']['pfx_stores'][0]['pfx']" |
+	xxd -r -p >"$S/$N1.pfx"
+testit "openssl pkcs12 opens the PFX (empty password)" \
+	openssl pkcs12 -in "$S/$N1.pfx" -passin pass: -nokeys -clcerts \
+	-out "$S/$N1.crt"
+testit "openssl verify: the machine certificate chains to the CA" \
+	openssl verify -CAfile "$S/ca.pem" "$S/$N1.crt"
+testit_grep "certtool --verify against the CA" 'Chain verification output: Verified' \
+	certtool --verify --load-ca-certificate "$S/ca.pem" \
+	--infile "$S/$N1.crt"
+testit_grep "SAN dNSName is the machine's DNS name" "DNS:$N1\\.odj\\.test" \
+	openssl x509 -in "$S/$N1.crt" -noout -ext subjectAltName
+testit_grep "key usage per the template (critical)" \
+	'Digital Signature, Key Encipherment' \
+	openssl x509 -in "$S/$N1.crt" -noout -ext keyUsage
+testit "the PFX's key belongs to the certificate" sh -c \
+	"openssl pkcs12 -in '$S/$N1.pfx' -passin pass: -nocerts -nodes |
+	openssl pkey -pubout >'$S/k.pub' &&
+	openssl x509 -in '$S/$N1.crt' -noout -pubkey | cmp -s - '$S/k.pub'"
+testit_grep "the PFX carries the root CA too" "subject=O = samba-odj test, CN = $CA_CN" \
+	openssl pkcs12 -in "$S/$N1.pfx" -passin pass: -nokeys -cacerts
+
+# the policy: every value as Samba wrote it
+cmp_policy() {
+	json "$1" "json.dumps([l for l in parts['POLICY_PROVIDER']['element_lists'] if '$2' in (l['source'] or '')])" |
+		$PY -c '
+import json, sys
+lists = json.loads(sys.stdin.read())
+want = json.load(open(sys.argv[1]))
+assert len(lists) == 1, "%d element lists" % len(lists)
+l = lists[0]
+assert l["root_key"] == "HKEY_LOCAL_MACHINE", l["root_key"]
+got = [[e["key"], e["value_name"], e["type_id"], e["value"]] for e in l["elements"]]
+assert got == want, "\n%s\n!=\n%s" % (got, want)
+' "$S/expected.json"
+}
+testit "POLICY part: every value from SYSVOL exactly" cmp_policy "$F" "$GUID"
+want_source=$(printf '\\\\%s\\sysvol\\%s\\policies\\%s' "$ODJ_DNS_DOMAIN" \
+	"$ODJ_DNS_DOMAIN" "${GUID,,}")
+check "POLICY source is the GPO's SYSVOL path" \
+	'[ "$(json "$F" "parts[\"POLICY_PROVIDER\"][\"element_lists\"][0][\"source\"].lower()")" = "$want_source" ]'
+for re in 'special: delete the value: Obsolete' \
+	'special: delete all values of the key' 'root key: HKEY_LOCAL_MACHINE' \
+	'type: REG_EXPAND_SZ' 'value: one, two, three' 'value: 1234605616436508552'; do
+	check "dump POLICY: /$re/" 'printf "%s\n" "$dump" | grep -Eq -- "$re"'
+done
+
+# --- our PReg reader agrees with Samba's ndrdump on the same file
+name N2 b
+testit "policypaths= a local Registry.pol" provision machine_name="$N2" \
+	policypaths="$S/Registry.pol" savefile="$S/$N2.odj" -U "$ADMIN"
+testit "policypaths: every value exactly" cmp_policy "$S/$N2.odj" "Registry.pol"
+ndrdump preg preg_file struct "$S/Registry.pol" >"$S/ndrdump.txt" 2>&1
+cmp_ndrdump() {
+	json "$S/$N2.odj" "json.dumps(parts['POLICY_PROVIDER']['element_lists'][0]['elements'])" |
+		$PY -c '
+import json, re, sys
+ours = json.loads(sys.stdin.read())
+text = open(sys.argv[1]).read()
+assert "dump OK" in text
+theirs = []
+for block in text.split("entries: struct preg_entry")[1:]:
+    f = dict(re.findall(r"^\s+(keyname|valuename|size|string|value|qword)\s+: (.*)$", block, re.M))
+    e = {"key": f["keyname"].strip("\x27"), "name": f["valuename"].strip("\x27"),
+         "type": int(re.search(r"type\s+: \S+ \((0x[0-9A-F]+)\)", block).group(1), 16),
+         "size": int(re.search(r"\((\d+)\)", f["size"]).group(1))}
+    # hex dump lines: "[0000] " then 16 bytes in 50 columns, then ASCII
+    hexd = "".join("".join(l[7:57].split())
+                   for l in re.findall(r"^\[[0-9a-f]{4}\] .*$", block, re.M)).lower()
+    if "string" in f:
+        e["value"] = f["string"][1:-1]
+    elif "value" in f or "qword" in f:
+        e["value"] = int(re.search(r"\((\d+)\)", f.get("value", f.get("qword"))).group(1))
+    else:
+        e["value"] = hexd
+    theirs.append(e)
+assert len(theirs) == len(ours), (len(theirs), len(ours))
+for t, o in zip(theirs, ours):
+    assert t["key"] == o["key"] and t["name"] == o["value_name"], (t, o)
+    assert t["type"] == o["type_id"] and t["size"] == o["size"], (t, o)
+    if isinstance(t["value"], int) or o["type"] in ("REG_SZ", "REG_EXPAND_SZ"):
+        assert t["value"] == o["value"], (t, o)
+    else:
+        assert t["value"] == o["data"], (t, o)
+print(len(theirs), "entries agree")
+' "$S/ndrdump.txt"
+}
+testit_grep "our PReg reader agrees with Samba's ndrdump preg" \
+	'^8 entries agree' cmp_ndrdump
+
+# --- a GPO without machine settings: an empty element list
+name N3 c
+testit "GPO without Registry.pol" provision machine_name="$N3" \
+	policynames="ODJ Ext Empty $RUN;$GPO_NAME" savefile="$S/$N3.odj" \
+	-U "$ADMIN"
+check "GPO without Registry.pol: no elements, then the other GPO" \
+	'[ "$(json "$S/$N3.odj" "[len(l[\"elements\"]) for l in parts[\"POLICY_PROVIDER\"][\"element_lists\"]]")" = "[0, 8]" ]'
+
+# --- djoin spelling, display name of the template, Kerberos for SYSVOL,
+# printblob with libsmbclient's debug output kept off stdout
+name N4 d
+export KRB5CCNAME=FILE:$S/admin.ccache
+printf '%s\n' "$ODJ_ADMIN_PASS" | kinit "$ODJ_ADMIN_USER@$ODJ_REALM" \
+	>/dev/null 2>&1
+odj /PROVISION /DOMAIN "$ODJ_DNS_DOMAIN" /MACHINE "$N4" \
+	/DCNAME "$ODJ_DC_NAME" /CERTTEMPLATE "$TPL_DISPLAY" \
+	ca_cert="$S/ca.pem" ca_key="$S/ca-key.pem" /POLICYNAMES "$GPO_NAME" \
+	/PRINTBLOB -s "$CONF" -k -d 5 >"$S/$N4.b64" 2>"$S/$N4.err"
+check "djoin spelling, -k, printblob -d 5: account made" 'exists "$N4"'
+testit_grep "printblob stdout is only the blob" "template name: $TPL\$" \
+	odj dump "$S/$N4.b64"
+check "/CERTTEMPLATE implies the root CAs" \
+	'odj dump "$S/$N4.b64" | grep -q "options names:.*NETSETUP_PROVISION_ROOT_CA_CERTS"'
+testit "-k: every value from SYSVOL exactly" cmp_policy "$S/$N4.b64" "$GUID"
+unset KRB5CCNAME
+. "$ENVD/env.sh" "$ODJ_DC_PREFIX"
+
+# --- bad input: clear errors, and no account on the DC
+name N9 i
+testit_exit "unknown GPO" 6 "no GPO named 'No Such GPO $RUN'" \
+	provision machine_name="$N9" policynames="No Such GPO $RUN" \
+	savefile="$S/$N9.odj" -U "$ADMIN"
+testit_exit "corrupt Registry.pol in SYSVOL" 3 \
+	"GPO \"ODJ Ext Corrupt $RUN\" .*: Machine.Registry\\.pol: Registry\\.pol entry 2 at byte" \
+	provision machine_name="$N9" policynames="ODJ Ext Corrupt $RUN" \
+	savefile="$S/$N9.odj" -U "$ADMIN"
+testit_exit "corrupt local Registry.pol" 3 "corrupt\\.pol: Registry\\.pol entry 2" \
+	provision machine_name="$N9" policypaths="$S/corrupt.pol" \
+	savefile="$S/$N9.odj" -U "$ADMIN"
+testit_exit "Registry.pol that is no PReg file" 3 'no "PReg" signature' \
+	provision machine_name="$N9" policypaths="$S/ca.pem" \
+	savefile="$S/$N9.odj" -U "$ADMIN"
+testit_exit "missing local Registry.pol" 4 'No such file' \
+	provision machine_name="$N9" policypaths="$S/nothere.pol" \
+	savefile="$S/$N9.odj" -U "$ADMIN"
+testit_exit "unknown template" 6 "no certificate template 'NoSuchTemplate$RUN'" \
+	provision machine_name="$N9" certtemplate="NoSuchTemplate$RUN" \
+	ca_cert="$S/ca.pem" ca_key="$S/ca-key.pem" savefile="$S/$N9.odj" \
+	-U "$ADMIN"
+testit_exit "CA key not matching the CA certificate" 3 \
+	'does not belong to the CA certificate' \
+	provision machine_name="$N9" certtemplate="$TPL" ca_cert="$S/ca.pem" \
+	ca_key="$S/other-key.pem" savefile="$S/$N9.odj" -U "$ADMIN"
+testit_exit "unreadable CA certificate file" 4 'CA certificate: .*No such file' \
+	provision machine_name="$N9" certtemplate="$TPL" \
+	ca_cert="$S/nothere.pem" ca_key="$S/ca-key.pem" savefile="$S/$N9.odj" \
+	-U "$ADMIN"
+testit_exit "CA key file that holds no key" 3 'no unencrypted private key' \
+	provision machine_name="$N9" certtemplate="$TPL" ca_cert="$S/ca.pem" \
+	ca_key="$S/ca.tmpl" savefile="$S/$N9.odj" -U "$ADMIN"
+testit_exit "certtemplate without the CA" 2 'needs ca_cert= and ca_key=' \
+	provision machine_name="$N9" certtemplate="$TPL" \
+	savefile="$S/$N9.odj" -U "$ADMIN"
+testit_exit "empty name in policynames" 2 "separated by ';'" \
+	provision machine_name="$N9" policynames="$GPO_NAME;;" \
+	savefile="$S/$N9.odj" -U "$ADMIN"
+# unreadable SYSVOL: the GPO's folder is not where AD says
+# (LDIF folds long lines: unfold before picking the value)
+gpath=$(ldbsearch "${H[@]}" -b "CN=$GUID_GONE,CN=Policies,CN=System,$DOMDN" \
+	-s base gPCFileSysPath | sed -e ':a;N;$!ba;s/\n //g' |
+	sed -n 's/^gPCFileSysPath: //p')
+printf 'dn: CN=%s,CN=Policies,CN=System,%s\nchangetype: modify\nreplace: gPCFileSysPath\ngPCFileSysPath: %s\n' \
+	"$GUID_GONE" "$DOMDN" "$gpath" >"$S/gpo-path-back.ldif"
+printf 'dn: CN=%s,CN=Policies,CN=System,%s\nchangetype: modify\nreplace: gPCFileSysPath\ngPCFileSysPath: %s-gone\n' \
+	"$GUID_GONE" "$DOMDN" "$gpath" >"$S/gpo-path-gone.ldif"
+check "the GPO's gPCFileSysPath" '[ "${gpath,,}" = "$(printf "\\\\\\\\%s\\\\sysvol\\\\%s\\\\policies\\\\%s" odj.test odj.test "${GUID_GONE,,}")" ]'
+testit "point a GPO at a missing SYSVOL folder" \
+	ldbmodify "${H[@]}" "$S/gpo-path-gone.ldif"
+GPO_PATH_MOVED=1
+testit_exit "unreadable SYSVOL folder" 6 \
+	"cannot read its SYSVOL folder smb://$ODJ_DC_NAME/.*-gone: No such file" \
+	provision machine_name="$N9" policynames="ODJ Ext Gone $RUN" \
+	savefile="$S/$N9.odj" -U "$ADMIN"
+testit "restore the GPO's path" ldbmodify "${H[@]}" "$S/gpo-path-back.ldif"
+GPO_PATH_MOVED=
+check "bad input: no account on the DC" '! exists "$N9"'
+check "bad input: no blob" '[ ! -e "$S/$N9.odj" ]'
+
+# --- Samba's requestodj accepts a blob with CERT and POLICY parts
+name NJ q
+provision machine_name="$NJ" rootcacerts certtemplate="$TPL" \
+	ca_cert="$S/ca.pem" ca_key="$S/ca-key.pem" policynames="$GPO_NAME" \
+	savefile="$S/$NJ.odj" -U "$ADMIN" >/dev/null
+check "interop blob has CERT and POLICY parts" \
+	'odj dump "$S/$NJ.odj" | grep -q "type: CERT_PROVIDER" &&
+	 odj dump "$S/$NJ.odj" | grep -q "type: POLICY_PROVIDER"'
+testit_grep "ndrdump (peer decoder) reads the CERT and POLICY parts" \
+	"pTemplateName +: '$TPL'" sh -c "iconv -f UTF-16 -t ASCII \
+	'$S/$NJ.odj' | tr -d '\\000' > '$S/$NJ.b64' && ndrdump \
+	--base64-input ODJ ODJ_PROVISION_DATA_serialized_ptr struct \
+	'$S/$NJ.b64'"
+CP=$ODJ_DC_PREFIX/clients/$NJ
+CCONF=$("$ENVD/client.sh" new "$CP" "${NJ^^}" 2>/dev/null)
+testit "Samba's net offlinejoin requestodj accepts the blob" \
+	net offlinejoin requestodj loadfile="$S/$NJ.odj" -s "$CCONF"
+kinit_pw() {
+	printf '%s\n' "$2" | KRB5CCNAME=FILE:$S/kinit.$RANDOM \
+		kinit "${1^^}\$@$ODJ_REALM" >/dev/null 2>&1
+}
+testit "kinit ${NJ^^}\$ with the password Samba stored" \
+	kinit_pw "$NJ" "$("$ENVD/client.sh" machine-password "$CP")"
+testit "net rpc testjoin" net rpc testjoin -S "$ODJ_DC_NAME" -s "$CCONF"
+"$ENVD/client.sh" stop "$CP" >/dev/null 2>&1
+
+exit $failed
