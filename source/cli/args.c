@@ -22,6 +22,19 @@ struct odj_args {
 	int num_positional;
 };
 
+/* "odj SUBCOMMAND: ", as odj_cli_error() starts its messages */
+static const char *args_whom = "";
+
+void odj_args_set_subcommand(const char *name)
+{
+	args_whom = name != NULL ? name : "";
+}
+
+#define args_error(...) do { \
+		fprintf(stderr, "odj %s: ", args_whom); \
+		fprintf(stderr, __VA_ARGS__); \
+	} while (0)
+
 static const struct odj_arg_spec *spec_by_name(
 	const struct odj_arg_spec *specs, const char *name, size_t len)
 {
@@ -53,7 +66,7 @@ static bool add_value(struct odj_args *args, const struct odj_arg_spec *s,
 
 	for (i = 0; i < args->num_values; i++) {
 		if (strcmp(args->values[i].name, s->name) == 0) {
-			fprintf(stderr, "argument '%s' given twice\n",
+			args_error("argument '%s' given twice\n",
 				s->name);
 			return false;
 		}
@@ -79,14 +92,14 @@ static int parse_djoin(struct odj_args *args,
 	const struct odj_arg_spec *s = spec_by_djoin(specs, argv[0] + 1);
 
 	if (s == NULL) {
-		fprintf(stderr, "unknown switch '%s'\n", argv[0]);
+		args_error("unknown switch '%s'\n", argv[0]);
 		return -1;
 	}
 	if (s->is_flag) {
 		return add_value(args, s, "") ? 1 : -1;
 	}
 	if (argc < 2) {
-		fprintf(stderr, "switch '%s' needs a value\n", argv[0]);
+		args_error("switch '%s' needs a value\n", argv[0]);
 		return -1;
 	}
 	return add_value(args, s, argv[1]) ? 2 : -1;
@@ -103,30 +116,30 @@ static bool parse_net(struct odj_args *args,
 	s = spec_by_name(specs, arg, eq != NULL ? (size_t)(eq - arg)
 						: strlen(arg));
 	if (s == NULL && eq != NULL) {
-		fprintf(stderr, "unknown argument '%.*s'\n",
+		args_error("unknown argument '%.*s'\n",
 			(int)(eq - arg), arg);
 		return false;
 	}
 	if (s == NULL || (eq == NULL && !s->is_flag)) {
 		if (s != NULL) {
-			fprintf(stderr, "argument '%s' needs a value "
+			args_error("argument '%s' needs a value "
 				"(%s=...)\n", arg, s->name);
 			return false;
 		}
 		if (args->num_positional >= max_positional) {
-			fprintf(stderr, "unexpected argument '%s'\n", arg);
+			args_error("unexpected argument '%s'\n", arg);
 			return false;
 		}
 		args->positional[args->num_positional++] = arg;
 		return true;
 	}
 	if (s->is_flag && eq != NULL) {
-		fprintf(stderr, "'%s' is a flag and takes no value\n",
+		args_error("'%s' is a flag and takes no value\n",
 			s->name);
 		return false;
 	}
 	if (!s->is_flag && eq[1] == '\0') {
-		fprintf(stderr, "argument '%s' has an empty value\n", s->name);
+		args_error("argument '%s' has an empty value\n", s->name);
 		return false;
 	}
 	return add_value(args, s, s->is_flag ? "" : eq + 1);

@@ -1,7 +1,9 @@
 /*
  * odj requestodj: djoin /REQUESTODJ and "net offlinejoin requestodj".
  *
- *   odj requestodj loadfile=FILE [keytab=PATH] [kvno=N] -s smb.conf
+ *   odj requestodj loadfile=FILE [keytab=PATH] [kvno=N] [trustdir=DIR]
+ *       [certdir=DIR] [policyfile=FILE] [nocerts] [nopolicy]
+ *       [--update-ca-certificates] -s smb.conf
  *   odj /REQUESTODJ /LOADFILE FILE /WINDOWSPATH %SystemRoot% /LOCALOS
  */
 
@@ -19,6 +21,14 @@ static const struct odj_arg_spec requestodj_args[] = {
 	{ "keytab", NULL, false, "the keytab to write (default: as "
 	  "'kerberos method' says)" },
 	{ "kvno", NULL, false, "key version number in the keytab (1)" },
+	{ "trustdir", NULL, false, "where root CAs go as .crt files "
+	  "(" ODJ_CERTS_TRUST_DIR ")" },
+	{ "certdir", NULL, false, "where the machine certificate and key go "
+	  "(<private dir>/odj)" },
+	{ "policyfile", NULL, false, "where the policy settings go as JSON "
+	  "(<state dir>/odj-policy.json)" },
+	{ "nocerts", NULL, true, "leave the blob's certificates alone" },
+	{ "nopolicy", NULL, true, "leave the blob's policy settings alone" },
 	{ "windowspath", "WINDOWSPATH", false, "as djoin (ignored)" },
 	{ "localos", "LOCALOS", true, "as djoin (ignored)" },
 	{ NULL },
@@ -119,6 +129,29 @@ static int check_config(struct odj_cli *cli, struct loadparm_context *lp_ctx,
 	return ODJ_EXIT_LOCAL;
 }
 
+static void print_extensions(const struct odj_request_result *res)
+{
+	size_t i;
+
+	for (i = 0; res->trust_files != NULL && res->trust_files[i] != NULL;
+	     i++) {
+		printf("root CA: %s\n", res->trust_files[i]);
+	}
+	for (i = 0; res->cert_files != NULL && res->cert_files[i] != NULL;
+	     i++) {
+		printf("machine certificate: %s\n", res->cert_files[i]);
+	}
+	if (res->policy_file != NULL) {
+		printf("policy settings: %s\n", res->policy_file);
+	}
+	if (res->ca_certificates_updated) {
+		printf("update-ca-certificates: done\n");
+	}
+	for (i = 0; res->warnings != NULL && res->warnings[i] != NULL; i++) {
+		fprintf(stderr, "warning: %s\n", res->warnings[i]);
+	}
+}
+
 static void print_result(const struct odj_join *j,
 			 const struct odj_request *r,
 			 const struct odj_request_result *res)
@@ -162,6 +195,7 @@ static void print_result(const struct odj_join *j,
 	for (i = 0; j->notes != NULL && j->notes[i] != NULL; i++) {
 		printf("note: %s\n", j->notes[i]);
 	}
+	print_extensions(res);
 	if (res->rotates_at_first_contact) {
 		printf("winbindd changes the machine password at its first "
 		       "contact with a DC\n");
@@ -195,6 +229,12 @@ int odj_cmd_requestodj(struct odj_cli *cli)
 	r.keytab = odj_args_get(args, "keytab");
 	r.force = cli->force;
 	r.update_config = cli->update_config;
+	r.trust_dir = odj_args_get(args, "trustdir");
+	r.cert_dir = odj_args_get(args, "certdir");
+	r.policy_file = odj_args_get(args, "policyfile");
+	r.skip_certs = odj_args_flag(args, "nocerts");
+	r.skip_policy = odj_args_flag(args, "nopolicy");
+	r.update_ca_certificates = cli->update_ca_certificates;
 
 	/* past RLIMIT_FSIZE, fail with EFBIG (and roll back), not die */
 	signal(SIGXFSZ, SIG_IGN);

@@ -266,6 +266,10 @@ int main(int argc, const char **argv)
 		  "Replace an existing join or file" },
 		{ "update-config", 0, POPT_ARG_NONE, &cli.update_config, 0,
 		  "Let requestodj adjust smb.conf to the blob" },
+		{ "update-ca-certificates", 0, POPT_ARG_NONE,
+		  &cli.update_ca_certificates, 0,
+		  "Let requestodj run update-ca-certificates after "
+		  "installing root CAs" },
 		{ "version", 'V', POPT_ARG_NONE, NULL, OPT_VERSION,
 		  "Print version" },
 		POPT_TABLEEND
@@ -323,6 +327,7 @@ int main(int argc, const char **argv)
 	for (n = 0; rest[n] != NULL; n++) {
 	}
 	cli.subcommand = cmd->name;
+	odj_args_set_subcommand(cmd->name);
 	cli.argv = rest + 1;
 	cli.argc = n - 1;
 	ret = cmd->fn(&cli);

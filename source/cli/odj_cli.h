@@ -46,6 +46,7 @@ struct odj_cli {
 	int show_secrets;
 	int force;
 	int update_config;
+	int update_ca_certificates;
 	const char **options;		/* --option name=value */
 	size_t num_options;
 	const char *prog;
@@ -72,6 +73,9 @@ struct odj_args;
  * a positional argument (e.g. dump's FILE).  Prints a message and returns
  * NULL on a bad argument.
  */
+/** The subcommand odj_args_parse()'s messages name, as odj_cli_error(). */
+void odj_args_set_subcommand(const char *name);
+
 struct odj_args *odj_args_parse(TALLOC_CTX *mem_ctx,
 				const struct odj_arg_spec *specs,
 				int argc,

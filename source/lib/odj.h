@@ -636,6 +636,15 @@ ODJ_PUBLIC NTSTATUS odj_unattend_save(TALLOC_CTX *mem_ctx,
  * @{
  */
 
+/** A CERT or POLICY part of a blob, copied out of it. */
+struct odj_join_extension {
+	enum odj_part_kind kind;	/* ODJ_PART_CERT or ODJ_PART_POLICY */
+	bool essential;			/* OPSPI_PACKAGE_PART_ESSENTIAL */
+	const char *where;		/* "blob 2 part 5 (CERT_PROVIDER)" */
+	struct OP_CERT_PART *cert;	/* ODJ_PART_CERT */
+	struct OP_POLICY_PART *policy;	/* ODJ_PART_POLICY */
+};
+
 /** The join a blob describes, checked for consistency. */
 struct odj_join {
 	const char *netbios_domain;	/* "ODJ" */
@@ -658,6 +667,9 @@ struct odj_join {
 	uint32_t options;		/* NETSETUP_PROVISION_* */
 	const char *machine_password;	/* wiped when freed */
 	const char **notes;		/* NULL-terminated: parts ignored */
+	/* the CERT and POLICY parts, in blob order, for odj_request() */
+	struct odj_join_extension *extensions;
+	size_t num_extensions;
 };
 
 /**
@@ -667,10 +679,14 @@ struct odj_join {
  * JOIN_PROVIDER2 (NetBIOS name, site, DNS suffix), JOIN_PROVIDER3 and
  * JOIN_PROVIDER4 (account RID, SID and GUID) where present.
  *
+ * CERT and POLICY parts (the 2012 extensions), essential or not, are
+ * copied into @p join->extensions: odj_request() applies them, or
+ * refuses the join when an ESSENTIAL one is to be skipped or fails.
+ *
  * Refuses (NT_STATUS_INVALID_PARAMETER) a blob with an ESSENTIAL part it
- * cannot process (of unknown type, certificates, policies), an encrypted
- * package, and parts that disagree with each other.  Parts that are
- * neither essential nor used are listed in @p join->notes.
+ * cannot process (of unknown type), an encrypted package, and parts that
+ * disagree with each other.  Parts that are neither essential nor used
+ * are listed in @p join->notes.
  */
 ODJ_PUBLIC NTSTATUS odj_join_from_provision_data(
 	TALLOC_CTX *mem_ctx,
@@ -725,6 +741,17 @@ struct odj_request {
 	uint32_t kvno;			/* 0: 1, a new account's */
 	bool force;			/* replace a join to elsewhere */
 	bool update_config;		/* edit smb.conf where needed */
+	/*
+	 * The 2012 extensions (join->extensions).  A part that is skipped
+	 * or cannot be applied is a warning, and refuses the whole join
+	 * if it is ESSENTIAL.
+	 */
+	bool skip_certs;		/* leave CERT parts alone */
+	bool skip_policy;		/* leave POLICY parts alone */
+	const char *trust_dir;		/* NULL: ODJ_CERTS_TRUST_DIR */
+	const char *cert_dir;		/* NULL: <private dir>/odj */
+	const char *policy_file;	/* NULL: <state dir>/odj-policy.json */
+	bool update_ca_certificates;	/* run it after new root CAs */
 };
 
 /** What odj_request() did. */
@@ -739,6 +766,13 @@ struct odj_request_result {
 	const char *replaced;		/* the join replaced, or NULL */
 	bool rotates_at_first_contact;	/* winbindd will change it */
 	const char *rotation_note;	/* else what to run */
+	/* the extensions: files written, NULL-terminated (or NULL) */
+	const char **trust_files;	/* root CAs, PEM */
+	const char **cert_files;	/* machine certificates and keys */
+	const char *policy_file;	/* NULL: none written */
+	/* parts not applied, and update-ca-certificates trouble */
+	const char **warnings;		/* NULL-terminated, or NULL */
+	bool ca_certificates_updated;	/* update-ca-certificates ran */
 };
 
 /**
@@ -750,6 +784,16 @@ struct odj_request_result {
  * with @p r->update_config, the [global] parameters smb.conf needs.
  * Files are replaced atomically; on failure secrets.tdb, keytab and
  * smb.conf are as they were, byte for byte.
+ *
+ * The CERT parts' root CAs go as PEM files into @p r->trust_dir (for
+ * update-ca-certificates), their machine certificates and keys into
+ * @p r->cert_dir (machine.pem 0644, machine.key 0600; "-2", "-3" ...
+ * for further PFX stores), the POLICY parts' settings as JSON into
+ * @p r->policy_file.  These files are staged with the others and
+ * published in the same commit: if the join fails none remains, and if
+ * an ESSENTIAL part cannot be applied (or is to be skipped) nothing is
+ * written at all.  A part that is not essential and cannot be staged is
+ * left out, with a warning in the result.
  *
  * Refuses (NT_STATUS_OBJECT_NAME_COLLISION) to replace a join to another
  * domain or of another account unless @p r->force, and

@@ -757,3 +757,39 @@ const struct ODJ_WIN7BLOB *odj_provision_data_win7(
 	part = odj_provision_data_part(pd, ODJ_PART_JOIN_PROVIDER);
 	return part != NULL ? part->u.win7 : NULL;
 }
+
+NTSTATUS odj_part_copy(TALLOC_CTX *mem_ctx,
+		       const struct odj_part *part,
+		       void **copy,
+		       char **why)
+{
+	const struct part_codec *codec = part_codec_by_kind(part->kind);
+	struct stream_ptr s = { .p = NULL };
+	DATA_BLOB bytes = data_blob_null;
+	NTSTATUS status;
+
+	if (codec == NULL || part->u.ptr == NULL) {
+		return NT_STATUS_INVALID_PARAMETER;
+	}
+	/* through NDR: the copy owns every buffer, nothing points back */
+	status = push_stream(mem_ctx, part->u.ptr, codec->push_serialized,
+			     &bytes, why);
+	if (NT_STATUS_IS_OK(status)) {
+		status = pull_stream(mem_ctx, bytes, codec->pull_ptr, &s, why);
+	}
+	TALLOC_FREE(bytes.data);
+	if (!NT_STATUS_IS_OK(status)) {
+		return status;
+	}
+	if (part->kind == ODJ_PART_CERT) {
+		struct OP_CERT_PART *c = s.p;
+		uint32_t i;
+
+		/* a PFX with an empty password is as good as a bare key */
+		for (i = 0; i < c->cPfxStores; i++) {
+			odj_wipe_on_free(c->pPfxStores[i].pPfx);
+		}
+	}
+	*copy = s.p;
+	return NT_STATUS_OK;
+}

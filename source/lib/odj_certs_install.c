@@ -40,19 +40,39 @@ static NTSTATUS pem(TALLOC_CTX *ctx, const char *label, DATA_BLOB der,
 	return NT_STATUS_OK;
 }
 
-static NTSTATUS write_text(TALLOC_CTX *ctx, const char *path,
-			   const char *text, mode_t mode,
-			   const char ***written, char **why)
-{
-	NTSTATUS status;
+/* The list of files to write, grown by one */
+struct file_list {
+	struct odj_out_file *files;
+	size_t num;
+};
 
-	status = odj_local_write(ctx, path, data_blob_const(text,
-							    strlen(text)),
-				 mode, why);
-	if (NT_STATUS_IS_OK(status) && !odj_str_list_add(ctx, written, path)) {
-		status = NT_STATUS_NO_MEMORY;
+static NTSTATUS add_file(TALLOC_CTX *ctx, struct file_list *l,
+			 const char *path, const char *text, mode_t mode,
+			 bool trust)
+{
+	struct odj_out_file *f = NULL;
+
+	if (path == NULL) {
+		return NT_STATUS_NO_MEMORY;
 	}
-	return status;
+	l->files = talloc_realloc(ctx, l->files, struct odj_out_file,
+				  l->num + 1);
+	if (l->files == NULL) {
+		return NT_STATUS_NO_MEMORY;
+	}
+	f = &l->files[l->num];
+	*f = (struct odj_out_file) {
+		.path = talloc_strdup(l->files, path),
+		.text = talloc_strdup(l->files, text),
+		.mode = mode,
+		.trust = trust,
+	};
+	if (f->path == NULL || f->text == NULL) {
+		return NT_STATUS_NO_MEMORY;
+	}
+	odj_wipe_on_free(f->text);
+	l->num++;
+	return NT_STATUS_OK;
 }
 
 /* odj-<CN>-<8 hex of SHA-1>.crt, the CN cut to file name characters */
@@ -74,7 +94,7 @@ static char *trust_file(TALLOC_CTX *ctx, const char *dir,
 
 static NTSTATUS install_roots(TALLOC_CTX *ctx,
 			      const struct OP_CERT_SST_STORE *store,
-			      const char *dir, const char ***written,
+			      const char *dir, struct file_list *out,
 			      char **why)
 {
 	struct odj_sst *sst = NULL;
@@ -96,8 +116,8 @@ static NTSTATUS install_roots(TALLOC_CTX *ctx,
 			status = pem(ctx, "CERTIFICATE", el->data, &text);
 		}
 		if (NT_STATUS_IS_OK(status)) {
-			status = write_text(ctx, trust_file(ctx, dir, info),
-					    text, 0644, written, why);
+			status = add_file(ctx, out, trust_file(ctx, dir, info),
+					  text, 0644, true);
 		}
 	}
 	return status;
@@ -138,7 +158,7 @@ static NTSTATUS install_pfx(TALLOC_CTX *ctx,
 			    const struct OP_CERT_PFX_STORE *store,
 			    const char *cert_file, const char *key_file,
 			    const char *machine_password,
-			    const char ***written, char **why)
+			    struct file_list *out, char **why)
 {
 	struct odj_pfx *pfx = NULL;
 	char *certs = NULL;
@@ -172,20 +192,21 @@ static NTSTATUS install_pfx(TALLOC_CTX *ctx,
 	}
 	/* the key first: a certificate without its key is no use */
 	if (NT_STATUS_IS_OK(status)) {
-		status = write_text(ctx, key_file, key, 0600, written, why);
+		status = add_file(ctx, out, key_file, key, 0600, false);
 	}
 	if (NT_STATUS_IS_OK(status)) {
-		status = write_text(ctx, cert_file, certs, 0644, written, why);
+		status = add_file(ctx, out, cert_file, certs, 0644, false);
 	}
 	return status;
 }
 
-NTSTATUS odj_certs_install(TALLOC_CTX *mem_ctx,
-			   const struct OP_CERT_PART *part,
-			   const struct odj_certs_install_paths *paths,
-			   const char *machine_password,
-			   const char ***written,
-			   char **why)
+NTSTATUS odj_certs_files(TALLOC_CTX *mem_ctx,
+			 const struct OP_CERT_PART *part,
+			 const struct odj_certs_install_paths *paths,
+			 const char *machine_password,
+			 struct odj_out_file **files,
+			 size_t *num_files,
+			 char **why)
 {
 	const struct odj_certs_install_paths none = { .trust_dir = NULL };
 	const struct odj_certs_install_paths *p = paths != NULL ? paths :
@@ -197,7 +218,7 @@ NTSTATUS odj_certs_install(TALLOC_CTX *mem_ctx,
 	const char *key = p->key_file != NULL ? p->key_file :
 			  ODJ_CERTS_MACHINE_KEY;
 	TALLOC_CTX *tmp_ctx = NULL;
-	const char **files = NULL;
+	struct file_list out = { .files = NULL };
 	NTSTATUS status = NT_STATUS_OK;
 	uint32_t i;
 
@@ -215,17 +236,56 @@ NTSTATUS odj_certs_install(TALLOC_CTX *mem_ctx,
 		    strcasecmp(s->pStoreName, ODJ_CERT_STORE_ROOT) != 0) {
 			continue;	/* only ROOT holds trust anchors */
 		}
-		status = install_roots(tmp_ctx, s, dir, &files, why);
+		status = install_roots(tmp_ctx, s, dir, &out, why);
 	}
 	for (i = 0; NT_STATUS_IS_OK(status) && i < part->cPfxStores; i++) {
 		status = install_pfx(tmp_ctx, &part->pPfxStores[i],
 				     nth_path(tmp_ctx, cert, i + 1),
 				     nth_path(tmp_ctx, key, i + 1),
-				     machine_password, &files, why);
+				     machine_password, &out, why);
+	}
+	odj_why_move(mem_ctx, why);
+	if (NT_STATUS_IS_OK(status)) {
+		*files = talloc_steal(mem_ctx, out.files);
+		*num_files = out.num;
+	}
+	TALLOC_FREE(tmp_ctx);
+	return status;
+}
+
+NTSTATUS odj_certs_install(TALLOC_CTX *mem_ctx,
+			   const struct OP_CERT_PART *part,
+			   const struct odj_certs_install_paths *paths,
+			   const char *machine_password,
+			   const char ***written,
+			   char **why)
+{
+	TALLOC_CTX *tmp_ctx = talloc_new(mem_ctx);
+	struct odj_out_file *files = NULL;
+	const char **list = NULL;
+	size_t i, n = 0;
+	NTSTATUS status;
+
+	if (tmp_ctx == NULL) {
+		return NT_STATUS_NO_MEMORY;
+	}
+	status = odj_certs_files(tmp_ctx, part, paths, machine_password,
+				 &files, &n, why);
+	for (i = 0; NT_STATUS_IS_OK(status) && i < n; i++) {
+		const struct odj_out_file *f = &files[i];
+
+		status = odj_local_write(tmp_ctx, f->path,
+					 data_blob_const(f->text,
+							 strlen(f->text)),
+					 f->mode, why);
+		if (NT_STATUS_IS_OK(status) &&
+		    !odj_str_list_add(tmp_ctx, &list, f->path)) {
+			status = NT_STATUS_NO_MEMORY;
+		}
 	}
 	odj_why_move(mem_ctx, why);
 	if (NT_STATUS_IS_OK(status) && written != NULL) {
-		*written = files != NULL ? talloc_steal(mem_ctx, files) :
+		*written = list != NULL ? talloc_steal(mem_ctx, list) :
 			   talloc_zero_array(mem_ctx, const char *, 1);
 	}
 	TALLOC_FREE(tmp_ctx);

@@ -366,17 +366,15 @@ NTSTATUS odj_policy_fetch_gpo(TALLOC_CTX *mem_ctx,
 	return status;
 }
 
-NTSTATUS odj_policy_write_json(TALLOC_CTX *mem_ctx,
-			       const struct OP_POLICY_PART *part,
-			       const char *path,
-			       char **why)
+NTSTATUS odj_policy_json_text(TALLOC_CTX *mem_ctx,
+			      const struct OP_POLICY_PART *part,
+			      char **_text)
 {
 	json_t *tree = NULL;
 	char *text = NULL;
 	char *copy = NULL;
-	NTSTATUS status;
 
-	if (part == NULL || path == NULL ||
+	if (part == NULL ||
 	    (part->cElementLists > 0 && part->pElementLists == NULL)) {
 		return NT_STATUS_INVALID_PARAMETER;
 	}
@@ -394,9 +392,28 @@ NTSTATUS odj_policy_write_json(TALLOC_CTX *mem_ctx,
 	if (copy == NULL) {
 		return NT_STATUS_NO_MEMORY;
 	}
+	*_text = copy;
+	return NT_STATUS_OK;
+}
+
+NTSTATUS odj_policy_write_json(TALLOC_CTX *mem_ctx,
+			       const struct OP_POLICY_PART *part,
+			       const char *path,
+			       char **why)
+{
+	char *text = NULL;
+	NTSTATUS status;
+
+	if (path == NULL) {
+		return NT_STATUS_INVALID_PARAMETER;
+	}
+	status = odj_policy_json_text(mem_ctx, part, &text);
+	if (!NT_STATUS_IS_OK(status)) {
+		return status;
+	}
 	status = odj_local_write(mem_ctx, path,
-				 data_blob_const(copy, strlen(copy)), 0644,
+				 data_blob_const(text, strlen(text)), 0644,
 				 why);
-	TALLOC_FREE(copy);
+	TALLOC_FREE(text);
 	return status;
 }

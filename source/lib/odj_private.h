@@ -245,6 +245,55 @@ NTSTATUS odj_local_write(TALLOC_CTX *mem_ctx,
 bool odj_str_list_add(TALLOC_CTX *mem_ctx, const char ***list,
 		      const char *s);
 
+/* odj_blob.c: a deep copy of a decoded part's structure (known kinds) */
+NTSTATUS odj_part_copy(TALLOC_CTX *mem_ctx,
+		       const struct odj_part *part,
+		       void **copy,
+		       char **why);
+
+/*
+ * The files of a CERT part (odj_certs_install.c) and of a POLICY part
+ * (odj_policy.c), as text, for whoever writes them.
+ */
+struct odj_out_file {
+	const char *path;
+	const char *text;		/* wiped when freed */
+	mode_t mode;
+	bool trust;			/* a root CA for the trust store */
+};
+
+NTSTATUS odj_certs_files(TALLOC_CTX *mem_ctx,
+			 const struct OP_CERT_PART *part,
+			 const struct odj_certs_install_paths *paths,
+			 const char *machine_password,
+			 struct odj_out_file **files,
+			 size_t *num_files,
+			 char **why);
+NTSTATUS odj_policy_json_text(TALLOC_CTX *mem_ctx,
+			      const struct OP_POLICY_PART *part,
+			      char **text);
+
+/*
+ * odj_request_ext.c: the extensions of odj_request(), staged with the
+ * join's other files and published in the same commit.
+ */
+struct odj_ext_staging;
+
+NTSTATUS odj_ext_stage(TALLOC_CTX *mem_ctx,
+		       struct loadparm_context *lp_ctx,
+		       const struct odj_request *r,
+		       struct odj_request_result *res,
+		       struct odj_ext_staging **staging,
+		       char **why);
+NTSTATUS odj_ext_publish(struct odj_ext_staging *staging, char **why);
+/* false if an old file could not be put back */
+bool odj_ext_undo(struct odj_ext_staging *staging);
+void odj_ext_finish(struct odj_ext_staging *staging);
+/* after the commit: update-ca-certificates, if asked and useful */
+void odj_ext_update_ca(struct odj_ext_staging *staging,
+		       const struct odj_request *r,
+		       struct odj_request_result *res);
+
 /* odj_dump.c: a POLICY part as odj dump --json shows it */
 struct json_t;
 struct json_t *odj_dump_policy_json(const struct OP_POLICY_PART *pp);

@@ -7,6 +7,8 @@
  *   3. the password's hashes and keys, Samba's join records
  *   4. secrets.tdb in a transaction, refusing to replace a foreign join
  *   5. a new keytab beside the old one (odj_keytab.c)
+ *   6. the CERT and POLICY parts' files (odj_request_ext.c), staged
+ *      before 3.: an ESSENTIAL part that cannot be applied stops all
  * and then: secrets.tdb prepared to commit, files swapped in, secrets.tdb
  * committed; a failure on the way undoes the swaps.
  */
@@ -121,6 +123,8 @@ static NTSTATUS check_parts(TALLOC_CTX *mem_ctx,
 			case ODJ_PART_JOIN_PROVIDER2:
 			case ODJ_PART_JOIN_PROVIDER3:
 			case ODJ_PART_JOIN_PROVIDER4:
+			case ODJ_PART_CERT:	/* odj_request() applies */
+			case ODJ_PART_POLICY:
 				continue;
 			default:
 				break;
@@ -135,6 +139,59 @@ static NTSTATUS check_parts(TALLOC_CTX *mem_ctx,
 			if (!add_note(mem_ctx, notes, "ignored blob %" PRIu32
 				      " part %" PRIu32 " (%s), not essential",
 				      b + 1, i + 1, part_name(mem_ctx, p))) {
+				return NT_STATUS_NO_MEMORY;
+			}
+		}
+	}
+	return NT_STATUS_OK;
+}
+
+/* Copies of the CERT and POLICY parts, for odj_request() */
+static NTSTATUS copy_extensions(struct odj_join *j,
+				const struct odj_provision_data *pd,
+				char **why)
+{
+	uint32_t b, i;
+
+	for (b = 0; b < pd->num_blobs; b++) {
+		const struct odj_package *pkg = pd->blobs[b].package;
+
+		for (i = 0; pkg != NULL && i < pkg->num_parts; i++) {
+			const struct odj_part *p = &pkg->parts[i];
+			struct odj_join_extension *e = NULL;
+			void *copy = NULL;
+			NTSTATUS status;
+
+			if (p->kind != ODJ_PART_CERT &&
+			    p->kind != ODJ_PART_POLICY) {
+				continue;
+			}
+			j->extensions = talloc_realloc(
+				j, j->extensions, struct odj_join_extension,
+				j->num_extensions + 1);
+			if (j->extensions == NULL) {
+				return NT_STATUS_NO_MEMORY;
+			}
+			status = odj_part_copy(j->extensions, p, &copy, why);
+			if (!NT_STATUS_IS_OK(status)) {
+				return status;
+			}
+			e = &j->extensions[j->num_extensions++];
+			*e = (struct odj_join_extension) {
+				.kind = p->kind,
+				.essential = p->flags &
+					OPSPI_PACKAGE_PART_ESSENTIAL,
+				.where = talloc_asprintf(
+					j->extensions, "blob %" PRIu32
+					" part %" PRIu32 " (%s)", b + 1,
+					i + 1, odj_part_kind_name(p->kind)),
+			};
+			if (p->kind == ODJ_PART_CERT) {
+				e->cert = copy;
+			} else {
+				e->policy = copy;
+			}
+			if (e->where == NULL) {
 				return NT_STATUS_NO_MEMORY;
 			}
 		}
@@ -383,6 +440,9 @@ NTSTATUS odj_join_from_provision_data(TALLOC_CTX *mem_ctx,
 	if (NT_STATUS_IS_OK(status)) {
 		status = finish_join(j, j, why);
 	}
+	if (NT_STATUS_IS_OK(status)) {
+		status = copy_extensions(j, pd, why);
+	}
 	if (!NT_STATUS_IS_OK(status)) {
 		odj_why_move(mem_ctx, why);
 		TALLOC_FREE(j);
@@ -433,6 +493,7 @@ struct request_state {
 	size_t num_unjoin;
 	struct odj_staged_file *config;
 	struct odj_staged_file *keytab_file;
+	struct odj_ext_staging *ext;
 	char **why;
 };
 
@@ -706,6 +767,9 @@ static NTSTATUS commit_all(struct request_state *st)
 	if (NT_STATUS_IS_OK(status) && st->keytab_file != NULL) {
 		status = odj_staged_publish(st->keytab_file, st->why);
 	}
+	if (NT_STATUS_IS_OK(status) && st->ext != NULL) {
+		status = odj_ext_publish(st->ext, st->why);
+	}
 	if (NT_STATUS_IS_OK(status)) {
 		status = odj_secrets_db_commit(st->db, st->why);
 	}
@@ -717,6 +781,9 @@ static NTSTATUS commit_all(struct request_state *st)
 	}
 	if (st->keytab_file != NULL) {
 		odj_staged_finish(st->keytab_file);
+	}
+	if (st->ext != NULL) {
+		odj_ext_finish(st->ext);
 	}
 	return NT_STATUS_OK;
 }
@@ -763,6 +830,9 @@ static void rollback(struct request_state *st, TALLOC_CTX *mem_ctx)
 {
 	const char *failed = NULL;
 
+	if (st->ext != NULL && !odj_ext_undo(st->ext)) {
+		failed = "a certificate or policy file";
+	}
 	if (st->keytab_file != NULL && !odj_staged_undo(st->keytab_file)) {
 		failed = st->keytab;
 	}
@@ -798,6 +868,11 @@ static NTSTATUS request_run(struct request_state *st, TALLOC_CTX *ctx)
 				      st->why);
 	if (NT_STATUS_IS_OK(status)) {
 		status = choose_keytab(st, ctx);
+	}
+	/* first: an ESSENTIAL part that cannot be applied stops all */
+	if (NT_STATUS_IS_OK(status)) {
+		status = odj_ext_stage(ctx, st->lp_ctx, st->r, st->res,
+				       &st->ext, st->why);
 	}
 	if (NT_STATUS_IS_OK(status)) {
 		status = odj_secrets_db_open(ctx, st->res->secrets_tdb,
@@ -903,6 +978,7 @@ NTSTATUS odj_request(TALLOC_CTX *mem_ctx,
 	if (NT_STATUS_IS_OK(status)) {
 		rotation(&st, tmp_ctx);
 		st.res->keytab = talloc_strdup(st.res, st.keytab);
+		odj_ext_update_ca(st.ext, r, st.res);
 	}
 	odj_why_move(mem_ctx, why);
 	if (!NT_STATUS_IS_OK(status)) {

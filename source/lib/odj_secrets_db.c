@@ -9,13 +9,22 @@
  * it differs if the transaction does not commit.  A database that does
  * not exist yet is built under a temporary name and linked into place at
  * commit, so that a failed run never leaves an (empty) secrets.tdb.
+ *
+ * Two joins at once are serialized by an exclusive flock() on the
+ * directory that holds secrets.tdb, taken before the database is opened
+ * and held until it is closed.  tdb's transaction lock alone would not
+ * do: a database that does not exist yet has no lock to take, and what
+ * a join publishes beside secrets.tdb (the keytab) is not under it: one
+ * of two first joins racing could undo the winner's keytab.
  */
 
 #include "odj_private.h"
 
 #include <errno.h>
+#include <dirent.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <unistd.h>
@@ -32,6 +41,7 @@ struct odj_secrets_db {
 	DATA_BLOB snapshot;		/* the existing file as it was */
 	bool in_transaction;
 	bool committed;
+	int lock_fd;			/* the directory, flock()ed */
 };
 
 static NTSTATUS errno_fail(TALLOC_CTX *ctx, char **why, int err,
@@ -153,7 +163,77 @@ static int db_destructor(struct odj_secrets_db *db)
 	} else if (db->tdb != NULL) {
 		tdb_close(db->tdb);
 	}
+	if (db->lock_fd != -1) {
+		close(db->lock_fd);	/* releases the flock() */
+		db->lock_fd = -1;
+	}
 	return 0;
+}
+
+/* Wait for any other join of this directory's secrets.tdb to finish */
+static NTSTATUS lock_dir(struct odj_secrets_db *db, char **why)
+{
+	char *dir = talloc_strdup(db, db->path);
+	char *slash = dir != NULL ? strrchr(dir, '/') : NULL;
+	int ret;
+
+	if (dir == NULL) {
+		return NT_STATUS_NO_MEMORY;
+	}
+	if (slash == NULL) {
+		dir = talloc_strdup(db, ".");
+	} else {
+		*(slash == dir ? slash + 1 : slash) = '\0';
+	}
+	if (dir == NULL) {
+		return NT_STATUS_NO_MEMORY;
+	}
+	db->lock_fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (db->lock_fd == -1) {
+		return errno_fail(db, why, errno, "cannot open the directory of",
+				  db->path);
+	}
+	do {
+		ret = flock(db->lock_fd, LOCK_EX);
+	} while (ret != 0 && errno == EINTR);
+	if (ret != 0) {
+		return errno_fail(db, why, errno, "cannot lock the directory of",
+				  db->path);
+	}
+	return NT_STATUS_OK;
+}
+
+/*
+ * A join killed before its rename leaves "<secrets.tdb>.odj-XXXXXX": a
+ * complete database holding a machine password.  Under the lock no other
+ * join can own one, so they go.
+ */
+static void remove_stale_tmp(struct odj_secrets_db *db)
+{
+	const char *slash = strrchr(db->path, '/');
+	const char *base = slash != NULL ? slash + 1 : db->path;
+	size_t blen = strlen(base);
+	struct dirent *de = NULL;
+	DIR *d = NULL;
+	int dfd;
+
+	dfd = dup(db->lock_fd);
+	if (dfd == -1) {
+		return;
+	}
+	d = fdopendir(dfd);
+	if (d == NULL) {
+		close(dfd);
+		return;
+	}
+	while ((de = readdir(d)) != NULL) {
+		if (strncmp(de->d_name, base, blen) == 0 &&
+		    strncmp(de->d_name + blen, ".odj-", 5) == 0 &&
+		    strlen(de->d_name + blen + 5) == 6) {
+			unlinkat(db->lock_fd, de->d_name, 0);
+		}
+	}
+	closedir(d);
 }
 
 static NTSTATUS create_tmp_db(struct odj_secrets_db *db, char **why)
@@ -195,12 +275,20 @@ NTSTATUS odj_secrets_db_open(TALLOC_CTX *mem_ctx,
 	if (db == NULL) {
 		return NT_STATUS_NO_MEMORY;
 	}
+	db->lock_fd = -1;
 	talloc_set_destructor(db, db_destructor);
 	db->path = talloc_strdup(db, path);
 	if (db->path == NULL) {
 		TALLOC_FREE(db);
 		return NT_STATUS_NO_MEMORY;
 	}
+	status = lock_dir(db, why);
+	if (!NT_STATUS_IS_OK(status)) {
+		odj_why_move(mem_ctx, why);
+		TALLOC_FREE(db);
+		return status;
+	}
+	remove_stale_tmp(db);
 
 	errno = 0;
 	db->tdb = tdb_open(path, 0, TDB_DEFAULT, O_RDWR, 0600);

@@ -50,8 +50,12 @@ check "blob is 0600 under umask 000" '[ "$(file_mode "$S/$N.odj")" = 600 ]'
 	dcname="$ODJ_DC_NAME" printblob -s "$ODJ_ADMIN_SMBCONF" \
 	-U "$ADMIN" >"$S/blob.b64" 2>"$S/err" &
 pid=$!
-# popt parses within the first milliseconds; provisioning takes longer
-sleep 0.1
+# popt parses before odj connects to the DC: wait for its first socket
+# (a fixed sleep raced the start-up of a loaded machine)
+for _ in $(seq 1 100); do
+	ls -l "/proc/$pid/fd" 2>/dev/null | grep -q 'socket:' && break
+	sleep 0.02
+done
 cmdline=$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null)
 wait $pid
 check "the run was observed" '[ -n "$cmdline" ]'

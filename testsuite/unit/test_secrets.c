@@ -365,18 +365,28 @@ static void test_essential_unknown_part(void **state)
 	TALLOC_FREE(ctx);
 }
 
+/* CERT and POLICY parts, essential or not, are odj_request()'s business */
 static void test_essential_cert_part(void **state)
 {
 	TALLOC_CTX *ctx = talloc_new(*state);
 	struct odj_provision_data *pd = req_pd(ctx);
 	struct odj_part *p = add_part(pd, ODJ_PART_CERT,
 				      OPSPI_PACKAGE_PART_ESSENTIAL);
-	char *why = NULL;
+	struct odj_join *j = NULL;
 
 	p->u.cert = talloc_zero(pd, struct OP_CERT_PART);
-	assert_nt_equal(join_status(ctx, pd, &why),
-			NT_STATUS_INVALID_PARAMETER);
-	assert_why(why, "CERT_PROVIDER");
+	j = join_of(ctx, pd);
+	assert_null(j->notes);
+	assert_int_equal(j->num_extensions, 1);
+	assert_int_equal(j->extensions[0].kind, ODJ_PART_CERT);
+	assert_true(j->extensions[0].essential);
+	assert_non_null(j->extensions[0].cert);
+	assert_ptr_not_equal(j->extensions[0].cert, p->u.cert);
+	assert_string_equal(j->extensions[0].where,
+			    "blob 2 part 3 (CERT_PROVIDER)");
+	/* the join owns its copy */
+	TALLOC_FREE(pd);
+	assert_int_equal(j->extensions[0].cert->cPfxStores, 0);
 	TALLOC_FREE(ctx);
 }
 
@@ -876,6 +886,103 @@ static void test_request(void **state)
 	TALLOC_FREE(ctx);
 }
 
+/* A POLICY part of one DWORD value, ESSENTIAL or not */
+static void add_policy(struct odj_provision_data *pd, bool essential)
+{
+	struct odj_part *p = add_part(pd, ODJ_PART_POLICY, essential ?
+				      OPSPI_PACKAGE_PART_ESSENTIAL : 0);
+	struct odj_preg_entry e = {
+		.key = "Software\\Policies\\OdjUnit",
+		.value_name = "Answer",
+		.type = 4,	/* REG_DWORD */
+		.data = data_blob_talloc(pd, "\x2a\0\0\0", 4),
+	};
+	struct odj_preg preg = { .num_entries = 1, .entries = &e };
+	struct OP_POLICY_PART *pp = talloc_zero(pd, struct OP_POLICY_PART);
+
+	assert_non_null(pp);
+	pp->cElementLists = 1;
+	pp->pElementLists = talloc_zero(pp, struct OP_POLICY_ELEMENT_LIST);
+	assert_non_null(pp->pElementLists);
+	assert_nt_ok(odj_policy_element_list(pp, &preg, "unit.pol",
+					     pp->pElementLists));
+	p->u.policy = pp;
+}
+
+static NTSTATUS request_ext(TALLOC_CTX *ctx, struct loadparm_context *lp,
+			    const struct odj_provision_data *pd,
+			    const struct odj_request *opts,
+			    struct odj_request_result **res, char **why)
+{
+	struct odj_request r = *opts;
+	struct odj_join *j = join_of(ctx, pd);
+
+	r.join = j;
+	return odj_request(ctx, lp, &r, res, why);
+}
+
+/*
+ * The POLICY part: JSON in the state directory by default; skipped only
+ * when not essential; a part that cannot be written is a warning, or
+ * with ESSENTIAL the end of the join, secrets.tdb untouched.
+ */
+static void test_request_policy(void **state)
+{
+	TALLOC_CTX *ctx = talloc_new(*state);
+	char *dir = scratch(ctx);
+	char *extra = talloc_asprintf(ctx, "\tstate directory = %s\n", dir);
+	struct loadparm_context *lp = client_conf(ctx, dir, extra);
+	char *tdb_path = talloc_asprintf(ctx, "%s/secrets.tdb", dir);
+	char *json = talloc_asprintf(ctx, "%s/odj-policy.json", dir);
+	struct odj_provision_data *pd = req_pd(ctx);
+	struct odj_request opts = { .skip_policy = true };
+	struct odj_request_result *res = NULL;
+	DATA_BLOB tdb1, text;
+	char *why = NULL;
+
+	add_policy(pd, true);
+	assert_nt_equal(request_ext(ctx, lp, pd, &opts, &res, &why),
+			NT_STATUS_INVALID_PARAMETER_MIX);
+	assert_why(why, "part 3 (POLICY_PROVIDER) is ESSENTIAL");
+	assert_int_equal(count_files(dir), 1);	/* smb.conf */
+	TALLOC_FREE(why);
+
+	opts.skip_policy = false;
+	assert_nt_ok(request_ext(ctx, lp, pd, &opts, &res, &why));
+	assert_string_equal(res->policy_file, json);
+	assert_null(res->warnings);
+	text = file_bytes(ctx, json);
+	assert_non_null(memmem(text.data, text.length, "\"Answer\"", 8));
+	assert_non_null(memmem(text.data, text.length, "\"value\": 42", 11));
+	TALLOC_FREE(res);
+
+	/* essential, and the file cannot be written: nothing changes */
+	tdb1 = file_bytes(ctx, tdb_path);
+	opts.policy_file = talloc_asprintf(ctx, "%s/none/p.json", dir);
+	assert_nt_not_ok(request_ext(ctx, lp, pd, &opts, &res, &why));
+	assert_why(why, "ESSENTIAL and cannot be applied");
+	assert_blob_equal(tdb1, file_bytes(ctx, tdb_path));
+	TALLOC_FREE(why);
+
+	/* not essential: joined, with a warning */
+	pd->blobs[1].package->parts[2].flags = 0;
+	assert_nt_ok(request_ext(ctx, lp, pd, &opts, &res, &why));
+	assert_null(res->policy_file);
+	assert_non_null(res->warnings);
+	assert_non_null(strstr(res->warnings[0], "not applied"));
+	assert_null(res->warnings[1]);
+	TALLOC_FREE(res);
+	opts.skip_policy = true;
+	assert_nt_ok(request_ext(ctx, lp, pd, &opts, &res, &why));
+	assert_non_null(strstr(res->warnings[0], "not applied (nopolicy)"));
+	TALLOC_FREE(res);
+	/* smb.conf, secrets.tdb, keytab, the first JSON; no temporary files */
+	assert_int_equal(count_files(dir), 4);
+	TALLOC_FREE(lp);
+	scratch_done(dir);
+	TALLOC_FREE(ctx);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -898,6 +1005,7 @@ int main(void)
 		odj_test(test_config_rewrite),
 		odj_test(test_keytab),
 		odj_test(test_request),
+		odj_test(test_request_policy),
 	};
 
 	cmocka_set_message_output(CM_OUTPUT_STDOUT);
