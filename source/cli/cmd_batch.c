@@ -209,23 +209,6 @@ static bool check_batch_args(struct odj_cli *cli, const struct odj_args *args)
 	return true;
 }
 
-static void fill_defaults(const struct odj_args *args,
-			  struct odj_provision_request *r)
-{
-	r->ou = odj_args_get(args, "machine_account_ou");
-	r->reuse = odj_args_flag(args, "reuse");
-	r->defpwd = odj_args_flag(args, "defpwd");
-	r->nosearch = odj_args_flag(args, "nosearch");
-	r->downlevel = odj_args_flag(args, "downlevel");
-	r->jp2_netbios_name = odj_args_get(args, "netbios");
-	r->jp2_site = odj_args_get(args, "psite");
-	r->jp2_site_persistent = r->jp2_site != NULL;
-	if (r->jp2_site == NULL) {
-		r->jp2_site = odj_args_get(args, "dsite");
-	}
-	r->jp2_primary_dns = odj_args_get(args, "primarydns");
-}
-
 /* Directories and the report must be usable before the DC changes. */
 static int check_targets(struct odj_cli *cli, const struct odj_args *args,
 			 const char *first_name)
@@ -405,7 +388,7 @@ int odj_cmd_provision_batch(struct odj_cli *cli, const struct odj_args *args)
 	o.dcs = dcs;
 	o.savedir = odj_args_get(args, "savedir");
 	o.unattend_dir = odj_args_get(args, "unattend");
-	fill_defaults(args, &o.defaults);
+	odj_cli_provision_request(args, &o.defaults);
 	o.progress = progress;
 	o.private_data = &b;
 	b.tty = isatty(STDERR_FILENO) && !(term != NULL &&

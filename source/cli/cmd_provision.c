@@ -69,8 +69,8 @@ static bool check_args(struct odj_cli *cli, const struct odj_args *args,
 	return true;
 }
 
-static void fill_request(const struct odj_args *args,
-			 struct odj_provision_request *r)
+void odj_cli_provision_request(const struct odj_args *args,
+			       struct odj_provision_request *r)
 {
 	r->machine_name = odj_args_get(args, "machine_name");
 	r->ou = odj_args_get(args, "machine_account_ou");
@@ -153,7 +153,7 @@ int odj_cmd_provision(struct odj_cli *cli)
 	if (odj_args_get(args, "batch") != NULL) {
 		return odj_cmd_provision_batch(cli, args);
 	}
-	fill_request(args, &r);
+	odj_cli_provision_request(args, &r);
 	if (!check_args(cli, args, &r)) {
 		return ODJ_EXIT_USAGE;
 	}

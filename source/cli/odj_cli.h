@@ -110,6 +110,11 @@ struct loadparm_context *odj_cli_loadparm(struct odj_cli *cli);
 struct cli_credentials *odj_cli_credentials(struct odj_cli *cli,
 					    struct loadparm_context *lp_ctx);
 
+/* provision's arguments (both spellings) as a request; batch uses them
+ * as the defaults of every machine */
+void odj_cli_provision_request(const struct odj_args *args,
+			       struct odj_provision_request *r);
+
 int odj_cmd_dump(struct odj_cli *cli);
 int odj_cmd_provision(struct odj_cli *cli);
 

@@ -134,26 +134,6 @@ NTSTATUS odj_local_read(TALLOC_CTX *mem_ctx,
 	return NT_STATUS_OK;
 }
 
-static bool write_all(int fd, const uint8_t *p, size_t len)
-{
-	while (len > 0) {
-		ssize_t n = write(fd, p, len);
-
-		if (n == -1 && errno == EINTR) {
-			continue;
-		}
-		if (n <= 0) {
-			if (n == 0) {
-				errno = ENOSPC;
-			}
-			return false;
-		}
-		p += n;
-		len -= n;
-	}
-	return true;
-}
-
 NTSTATUS odj_local_write(TALLOC_CTX *mem_ctx,
 			 const char *path,
 			 DATA_BLOB data,
@@ -176,7 +156,7 @@ NTSTATUS odj_local_write(TALLOC_CTX *mem_ctx,
 		TALLOC_FREE(tmp);
 		return map_nt_error_from_unix_common(err);
 	}
-	if (fchmod(fd, mode) != 0 || !write_all(fd, data.data, data.length) ||
+	if (fchmod(fd, mode) != 0 || !odj_write_all(fd, data.data, data.length) ||
 	    fsync(fd) != 0) {
 		err = errno;
 	}

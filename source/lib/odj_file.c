@@ -474,26 +474,6 @@ NTSTATUS odj_file_check_target(TALLOC_CTX *mem_ctx,
 	return NT_STATUS_OK;
 }
 
-static bool write_all(int fd, const uint8_t *p, size_t len)
-{
-	while (len > 0) {
-		ssize_t n = write(fd, p, len);
-
-		if (n == -1 && errno == EINTR) {
-			continue;
-		}
-		if (n <= 0) {
-			if (n == 0) {
-				errno = ENOSPC;
-			}
-			return false;
-		}
-		p += n;
-		len -= n;
-	}
-	return true;
-}
-
 /* Move tmp into place; without overwrite never replace a file. */
 static int install_file(const char *tmp, const char *path, bool overwrite)
 {
@@ -566,7 +546,7 @@ NTSTATUS odj_file_save_bytes(TALLOC_CTX *mem_ctx,
 		TALLOC_FREE(tmp_ctx);
 		return map_nt_error_from_unix_common(err);
 	}
-	if (!write_all(fd, text.data, text.length) || fsync(fd) != 0) {
+	if (!odj_write_all(fd, text.data, text.length) || fsync(fd) != 0) {
 		err = errno;
 		goto fail;
 	}

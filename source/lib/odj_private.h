@@ -43,6 +43,9 @@ void odj_why_prefix(TALLOC_CTX *ctx, char **why, const char *fmt, ...)
 /* Hand the message over to @p mem_ctx before a temporary context dies. */
 void odj_why_move(TALLOC_CTX *mem_ctx, char **why);
 
+/* write() all of it, retrying on EINTR; false with errno set */
+bool odj_write_all(int fd, const uint8_t *p, size_t len);
+
 /* A talloc copy of a UTF-8 string that is wiped when freed. */
 char *odj_secret_strdup(TALLOC_CTX *mem_ctx, const char *s);
 

@@ -7,6 +7,7 @@
 #include <inttypes.h>
 #include <errno.h>
 #include <stdio.h>
+#include <unistd.h>
 
 void odj_why(TALLOC_CTX *ctx, char **why, const char *fmt, ...)
 {
@@ -183,6 +184,26 @@ bool odj_sid_from_blob(TALLOC_CTX *mem_ctx, const uint8_t *p, size_t len,
 		sid->SubAuthority[i] = (uint32_t)q[0] | (uint32_t)q[1] << 8 |
 				       (uint32_t)q[2] << 16 |
 				       (uint32_t)q[3] << 24;
+	}
+	return true;
+}
+
+bool odj_write_all(int fd, const uint8_t *p, size_t len)
+{
+	while (len > 0) {
+		ssize_t n = write(fd, p, len);
+
+		if (n == -1 && errno == EINTR) {
+			continue;
+		}
+		if (n <= 0) {
+			if (n == 0) {
+				errno = ENOSPC;
+			}
+			return false;
+		}
+		p += n;
+		len -= n;
 	}
 	return true;
 }
