@@ -7,7 +7,7 @@
 #
 # BLOB defaults to testsuite/data/samba-4.17-requestodj.odj (no DC is
 # contacted, so any blob will do); RUNS to 20.  Uses hyperfine if it is
-# installed, else a loop with date +%s%N.  $ODJ picks the odj binary.
+# installed, else a python3 loop.  $ODJ picks the odj binary.
 set -eu
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -70,27 +70,22 @@ if command -v hyperfine >/dev/null 2>&1; then
 	exit 0
 fi
 
-run() {
-	local s e
-	s=$(date +%s%N)
-	$1 >/dev/null
-	e=$(date +%s%N)
-	printf '%s\n' $(((e - s) / 1000))
-}
-: >"$W/odj.us"
-: >"$W/net.us"
-for _ in $(seq 1 "$RUNS"); do
-	run "$odj_cmd" >>"$W/odj.us"
-	run "$net_cmd" >>"$W/net.us"
-done
-median() { sort -n "$1" | awk '{a[NR] = $1} END {
-	m = NR % 2 ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2
-	printf "%.1f", m / 1000 }'; }
-mean() { awk '{s += $1} END { printf "%.1f", s / NR / 1000 }' "$1"; }
-o=$(median "$W/odj.us")
-n=$(median "$W/net.us")
-printf 'odj requestodj:             median %6s ms (mean %s ms, %s runs)\n' \
-	"$o" "$(mean "$W/odj.us")" "$RUNS"
-printf 'net offlinejoin requestodj: median %6s ms (mean %s ms, %s runs)\n' \
-	"$n" "$(mean "$W/net.us")" "$RUNS"
-awk -v o="$o" -v n="$n" 'BEGIN { printf "ratio odj/net:              %.2f\n", o / n }'
+# Without hyperfine: one python3 loop, so that no fork of date(1) or of
+# a shell is inside the timed interval (it would add the same constant
+# to both and pull the ratio towards 1).
+python3 - "$RUNS" "$odj_cmd" "$net_cmd" <<-'EOP'
+import statistics, subprocess, sys, time
+runs, cmds = int(sys.argv[1]), sys.argv[2:]
+times = [[], []]
+for _ in range(runs):
+    for i, c in enumerate(cmds):
+        t = time.perf_counter()
+        subprocess.run(c.split(), stdout=subprocess.DEVNULL, check=True)
+        times[i].append((time.perf_counter() - t) * 1000)
+o, n = (statistics.median(t) for t in times)
+print("odj requestodj:             median %6.1f ms (mean %.1f ms, %d runs)"
+      % (o, statistics.mean(times[0]), runs))
+print("net offlinejoin requestodj: median %6.1f ms (mean %.1f ms, %d runs)"
+      % (n, statistics.mean(times[1]), runs))
+print("ratio odj/net:              %.2f" % (o / n))
+EOP

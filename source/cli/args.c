@@ -210,3 +210,23 @@ const char *odj_args_positional(const struct odj_args *args, int i)
 	}
 	return args->positional[i];
 }
+
+const char *odj_args_blob_path(const struct odj_cli *cli,
+			       const struct odj_args *args)
+{
+	const char *loadfile = odj_args_get(args, "loadfile");
+	const char *positional = odj_args_positional(args, 0);
+	int given = (loadfile != NULL) + (positional != NULL) +
+		    (cli->stdin_input != 0);
+
+	if (given != 1) {
+		odj_cli_error(cli, "give one provisioning file (FILE, "
+			      "loadfile=FILE, /LOADFILE FILE, or -i / - for "
+			      "stdin)");
+		return NULL;
+	}
+	if (loadfile != NULL) {
+		return loadfile;
+	}
+	return positional != NULL ? positional : "-";
+}

@@ -24,17 +24,8 @@ int odj_cmd_dump(struct odj_cli *cli)
 	if (args == NULL) {
 		return ODJ_EXIT_USAGE;
 	}
-	path = odj_args_get(args, "loadfile");
+	path = odj_args_blob_path(cli, args);
 	if (path == NULL) {
-		path = odj_args_positional(args, 0);
-	}
-	if (path == NULL && cli->stdin_input) {
-		path = "-";
-	}
-	if (path == NULL || (odj_args_positional(args, 0) != NULL &&
-			     odj_args_get(args, "loadfile") != NULL)) {
-		odj_cli_error(cli, "give one provisioning file "
-			      "(FILE, loadfile=FILE, or - for stdin)");
 		return ODJ_EXIT_USAGE;
 	}
 

@@ -54,25 +54,6 @@ static bool parse_kvno(struct odj_cli *cli, const char *s, uint32_t *kvno)
 	return true;
 }
 
-static const char *input_path(struct odj_cli *cli,
-			      const struct odj_args *args)
-{
-	const char *loadfile = odj_args_get(args, "loadfile");
-	const char *positional = odj_args_positional(args, 0);
-	int given = (loadfile != NULL) + (positional != NULL) +
-		    (cli->stdin_input != 0);
-
-	if (given != 1) {
-		odj_cli_error(cli, "give one provisioning file (loadfile=FILE, "
-			      "/LOADFILE FILE, or -i / - for stdin)");
-		return NULL;
-	}
-	if (loadfile != NULL) {
-		return loadfile;
-	}
-	return positional != NULL ? positional : "-";
-}
-
 /* The blob, decoded and checked; NULL after printing why not */
 static struct odj_join *load_join(struct odj_cli *cli, const char *path,
 				  int *ret)
@@ -221,7 +202,7 @@ int odj_cmd_requestodj(struct odj_cli *cli)
 	if (args == NULL) {
 		return ODJ_EXIT_USAGE;
 	}
-	path = input_path(cli, args);
+	path = odj_args_blob_path(cli, args);
 	if (path == NULL ||
 	    !parse_kvno(cli, odj_args_get(args, "kvno"), &r.kvno)) {
 		return ODJ_EXIT_USAGE;

@@ -161,6 +161,29 @@ static bool add_option(struct odj_cli *cli, const char *opt)
 	return true;
 }
 
+/* argv as given, for odj-dc; secret-wiped when freed */
+static const char **copy_argv(TALLOC_CTX *mem_ctx, int argc,
+			      const char **argv)
+{
+	const char **copy = talloc_zero_array(mem_ctx, const char *,
+					      argc + 1);
+	int i;
+
+	if (copy == NULL) {
+		return NULL;
+	}
+	for (i = 0; i < argc; i++) {
+		char *a = talloc_strdup(copy, argv[i]);
+
+		if (a == NULL) {
+			return NULL;
+		}
+		odj_wipe_on_free(a);
+		copy[i] = a;
+	}
+	return copy;
+}
+
 /* popt hands out malloc()ed copies for POPT_ARG_STRING */
 static void free_string_options(struct odj_cli *cli)
 {
@@ -282,6 +305,13 @@ int main(int argc, const char **argv)
 	if (cli.mem_ctx == NULL) {
 		fprintf(stderr, "odj: out of memory\n");
 		return ODJ_EXIT_INTERNAL;
+	}
+
+	cli.full_argv = copy_argv(cli.mem_ctx, argc, argv);
+	if (cli.full_argv == NULL) {
+		fprintf(stderr, "odj: out of memory\n");
+		ret = ODJ_EXIT_INTERNAL;
+		goto done;
 	}
 
 	pc = poptGetContext("odj", argc, argv, table, 0);

@@ -50,6 +50,8 @@ struct odj_cli {
 	const char **options;		/* --option name=value */
 	size_t num_options;
 	const char *prog;
+	const char **full_argv;		/* as given, before passwords are
+					 * blanked: for exec of odj-dc */
 	const char *subcommand;
 	const char **argv;		/* the subcommand's own arguments */
 	int argc;
@@ -86,6 +88,14 @@ const char *odj_args_get(const struct odj_args *args, const char *name);
 bool odj_args_flag(const struct odj_args *args, const char *name);
 const char *odj_args_positional(const struct odj_args *args, int i);
 
+/*
+ * The one provisioning file of dump, requestodj and unattend: FILE,
+ * loadfile=FILE (/LOADFILE FILE) or -i ("-": stdin).  NULL after saying
+ * what is wrong.
+ */
+const char *odj_args_blob_path(const struct odj_cli *cli,
+			       const struct odj_args *args);
+
 /* Print "odj SUBCOMMAND: message" to stderr. */
 void odj_cli_error(const struct odj_cli *cli, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
@@ -116,6 +126,11 @@ void odj_cli_provision_request(const struct odj_args *args,
 			       struct odj_provision_request *r);
 
 int odj_cmd_dump(struct odj_cli *cli);
+
+/*
+ * In odj-dc: cmd_provision.c.  In odj: dc_exec.c, which runs odj-dc with
+ * the same command line (the DC-side libraries stay out of odj).
+ */
 int odj_cmd_provision(struct odj_cli *cli);
 
 struct odj_args;

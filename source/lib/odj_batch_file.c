@@ -364,48 +364,6 @@ NTSTATUS odj_batch_parse(TALLOC_CTX *mem_ctx,
 	return NT_STATUS_OK;
 }
 
-static NTSTATUS read_all(TALLOC_CTX *mem_ctx, int fd, const char *name,
-			 DATA_BLOB *text, char **why)
-{
-	uint8_t *buf = NULL;
-	size_t used = 0, alloc = 0;
-
-	for (;;) {
-		ssize_t n;
-
-		if (used == alloc) {
-			alloc = alloc == 0 ? 65536 : alloc * 2;
-			if (alloc > BATCH_FILE_MAX_SIZE) {
-				odj_why(mem_ctx, why, "%s: larger than %d "
-					"bytes", name, BATCH_FILE_MAX_SIZE);
-				TALLOC_FREE(buf);
-				return NT_STATUS_FILE_TOO_LARGE;
-			}
-			buf = talloc_realloc(mem_ctx, buf, uint8_t, alloc);
-			if (buf == NULL) {
-				return NT_STATUS_NO_MEMORY;
-			}
-		}
-		n = read(fd, buf + used, alloc - used);
-		if (n == -1 && errno == EINTR) {
-			continue;
-		}
-		if (n == -1) {
-			int err = errno;
-
-			odj_why(mem_ctx, why, "%s: %s", name, strerror(err));
-			TALLOC_FREE(buf);
-			return map_nt_error_from_unix_common(err);
-		}
-		if (n == 0) {
-			break;
-		}
-		used += n;
-	}
-	*text = data_blob_const(buf, used);
-	return NT_STATUS_OK;
-}
-
 NTSTATUS odj_batch_load(TALLOC_CTX *mem_ctx,
 			const char *path,
 			struct odj_batch_entry **entries,
@@ -431,7 +389,8 @@ NTSTATUS odj_batch_load(TALLOC_CTX *mem_ctx,
 			return map_nt_error_from_unix_common(err);
 		}
 	}
-	status = read_all(mem_ctx, fd, name, &text, why);
+	status = odj_read_fd(mem_ctx, fd, name, BATCH_FILE_MAX_SIZE,
+			     "a batch file", &text, why);
 	if (fd != STDIN_FILENO) {
 		close(fd);
 	}

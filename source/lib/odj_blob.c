@@ -117,19 +117,26 @@ static void why_ndr(TALLOC_CTX *ctx, char **why, enum ndr_err_code err,
 			offset);
 		return;
 	}
+	if (err == NDR_ERR_ALLOC) {
+		odj_why(ctx, why, "array size at byte %" PRIu32 " is larger "
+			"than the stream can hold", offset);
+		return;
+	}
 	odj_why(ctx, why, "%s at byte %" PRIu32, ndr_map_error2string(err),
 		offset);
 }
 
 /*
  * Pull one type serialization stream into a stream_ptr.  Pulled data
- * hangs off @p mem_ctx.  Offsets in messages are from the stream's start.
+ * hangs off @p data_ctx, messages off @p why_ctx.  Offsets in messages
+ * are from the stream's start.
  */
-static NTSTATUS pull_stream(TALLOC_CTX *mem_ctx,
-			    DATA_BLOB in,
-			    ndr_pull_flags_fn_t pull_ptr,
-			    struct stream_ptr *out,
-			    char **why)
+static NTSTATUS pull_stream_into(TALLOC_CTX *data_ctx,
+				 TALLOC_CTX *why_ctx,
+				 DATA_BLOB in,
+				 ndr_pull_flags_fn_t pull_ptr,
+				 struct stream_ptr *out,
+				 char **why)
 {
 	struct ndr_pull *ndr = NULL;
 	enum ndr_err_code err;
@@ -139,12 +146,12 @@ static NTSTATUS pull_stream(TALLOC_CTX *mem_ctx,
 	uint32_t end, i;
 
 	if (in.length < TS1_HEADER_SIZE) {
-		odj_why(mem_ctx, why, "truncated: %zu bytes, shorter than "
+		odj_why(why_ctx, why, "truncated: %zu bytes, shorter than "
 			"the %d byte serialization header", in.length,
 			TS1_HEADER_SIZE);
 		return NT_STATUS_INVALID_NETWORK_RESPONSE;
 	}
-	ndr = ndr_pull_init_blob(&in, mem_ctx);
+	ndr = ndr_pull_init_blob(&in, data_ctx);
 	if (ndr == NULL) {
 		return NT_STATUS_NO_MEMORY;
 	}
@@ -157,20 +164,20 @@ static NTSTATUS pull_stream(TALLOC_CTX *mem_ctx,
 	ndr_pull_uint32(ndr, NDR_SCALARS, &reserved);
 
 	if (version != TS1_VERSION || hdrlen != TS1_COMMON_HEADER_LENGTH) {
-		odj_why(mem_ctx, why, "not a type serialization stream "
+		odj_why(why_ctx, why, "not a type serialization stream "
 			"(header %02x %02x %04x, expected 01 10 0008)",
 			version, drep, hdrlen);
 		TALLOC_FREE(ndr);
 		return NT_STATUS_INVALID_NETWORK_RESPONSE;
 	}
 	if (drep != TS1_LITTLE_ENDIAN) {
-		odj_why(mem_ctx, why, "unsupported data representation 0x%02x "
+		odj_why(why_ctx, why, "unsupported data representation 0x%02x "
 			"(only little-endian 0x10 is used by Windows)", drep);
 		TALLOC_FREE(ndr);
 		return NT_STATUS_INVALID_NETWORK_RESPONSE;
 	}
 	if (content > in.length - TS1_HEADER_SIZE) {
-		odj_why(mem_ctx, why, "header claims %" PRIu32 " bytes, the "
+		odj_why(why_ctx, why, "header claims %" PRIu32 " bytes, the "
 			"stream has %zu (truncated at byte %zu)", content,
 			in.length - TS1_HEADER_SIZE, in.length);
 		TALLOC_FREE(ndr);
@@ -179,7 +186,7 @@ static NTSTATUS pull_stream(TALLOC_CTX *mem_ctx,
 	end = TS1_HEADER_SIZE + content;
 	for (i = end; i < in.length; i++) {
 		if (in.data[i] != 0) {
-			odj_why(mem_ctx, why, "%zu bytes of garbage after the "
+			odj_why(why_ctx, why, "%zu bytes of garbage after the "
 				"stream's %" PRIu32 " bytes", in.length - end,
 				end);
 			TALLOC_FREE(ndr);
@@ -190,24 +197,50 @@ static NTSTATUS pull_stream(TALLOC_CTX *mem_ctx,
 
 	err = pull_ptr(ndr, NDR_SCALARS | NDR_BUFFERS, out);
 	if (!NDR_ERR_CODE_IS_SUCCESS(err)) {
-		why_ndr(mem_ctx, why, err, ndr->offset);
+		why_ndr(why_ctx, why, err, ndr->offset);
 		TALLOC_FREE(ndr);
 		return ndr_map_error2ntstatus(err);
 	}
 	if (out->p == NULL) {
-		odj_why(mem_ctx, why, "stream holds a NULL top-level pointer");
+		odj_why(why_ctx, why, "stream holds a NULL top-level pointer");
 		TALLOC_FREE(ndr);
 		return NT_STATUS_INVALID_NETWORK_RESPONSE;
 	}
 	/* content is padded to 8 bytes; more left over is an error */
 	if (end - ndr->offset >= 8) {
-		odj_why(mem_ctx, why, "%" PRIu32 " unused bytes at byte %"
+		odj_why(why_ctx, why, "%" PRIu32 " unused bytes at byte %"
 			PRIu32, end - ndr->offset, ndr->offset);
 		TALLOC_FREE(ndr);
 		return NT_STATUS_INVALID_NETWORK_RESPONSE;
 	}
 	TALLOC_FREE(ndr);
 	return NT_STATUS_OK;
+}
+
+/*
+ * First a trial pull under a budget (odj_pull_budget_new()), so that a
+ * hostile size fails before it is allocated; what the trial pulled is
+ * wiped and freed, then the stream is pulled for real.
+ */
+static NTSTATUS pull_stream(TALLOC_CTX *mem_ctx,
+			    DATA_BLOB in,
+			    ndr_pull_flags_fn_t pull_ptr,
+			    struct stream_ptr *out,
+			    char **why)
+{
+	TALLOC_CTX *budget = odj_pull_budget_new(in.length);
+	struct stream_ptr trial = { .p = NULL };
+	NTSTATUS status;
+
+	if (budget == NULL) {
+		return NT_STATUS_NO_MEMORY;
+	}
+	status = pull_stream_into(budget, mem_ctx, in, pull_ptr, &trial, why);
+	odj_pull_budget_free(budget);
+	if (!NT_STATUS_IS_OK(status)) {
+		return status;
+	}
+	return pull_stream_into(mem_ctx, mem_ctx, in, pull_ptr, out, why);
 }
 
 static NTSTATUS push_stream(TALLOC_CTX *mem_ctx,

@@ -17,6 +17,7 @@
 #include <netdb.h>
 #include <resolv.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <ldb.h>
 #include <tevent.h>
 #include <credentials.h>
@@ -36,6 +37,7 @@
 struct odj_dc {
 	struct tevent_context *ev;
 	struct ldb_context *ldb;
+	int ldb_log_level;
 	struct odj_dc_info info;
 };
 
@@ -390,6 +392,36 @@ static NTSTATUS fill_from_ping(TALLOC_CTX *mem_ctx, struct odj_dc *dc,
 	return NT_STATUS_OK;
 }
 
+/*
+ * ldb and its ldap backend report a failed connect or bind on stderr
+ * themselves, before our one-line message says the same.  Their lines
+ * are for -d 3 and up (warnings from 5, traces from 10), as Samba's
+ * tools show them only when asked.
+ */
+static int ldb_log_level(TALLOC_CTX *mem_ctx, struct loadparm_context *lp_ctx)
+{
+	char *s = odj_lp_get(mem_ctx, lp_ctx, "log level");
+	int level = s != NULL ? atoi(s) : 0;
+
+	TALLOC_FREE(s);
+	return level;
+}
+
+static void ldb_log(void *context, enum ldb_debug_level level,
+		    const char *fmt, va_list ap)
+{
+	const struct odj_dc *dc = context;
+	int from = level <= LDB_DEBUG_ERROR ? 3 :
+		   level == LDB_DEBUG_WARNING ? 5 : 10;
+
+	if (dc->ldb_log_level < from) {
+		return;
+	}
+	fputs("ldb: ", stderr);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+}
+
 static NTSTATUS connect_one(TALLOC_CTX *mem_ctx, struct odj_dc *dc,
 			    struct loadparm_context *lp_ctx,
 			    struct cli_credentials *creds,
@@ -402,6 +434,8 @@ static NTSTATUS connect_one(TALLOC_CTX *mem_ctx, struct odj_dc *dc,
 	if (dc->ldb == NULL) {
 		return NT_STATUS_NO_MEMORY;
 	}
+	dc->ldb_log_level = ldb_log_level(mem_ctx, lp_ctx);
+	ldb_set_debug(dc->ldb, ldb_log, dc);
 	if (ldb_set_opaque(dc->ldb, "credentials", creds) != LDB_SUCCESS ||
 	    ldb_set_opaque(dc->ldb, "loadparm", lp_ctx) != LDB_SUCCESS) {
 		return NT_STATUS_NO_MEMORY;

@@ -4,9 +4,8 @@
  * package (a CERT_PROVIDER and a POLICY_PROVIDER part), built before the
  * account is created so that any failure leaves nothing on the DC.
  *
- * Also the small helpers the certificate and policy code share: a
- * synchronous search on the DC connection, and reading and atomically
- * writing local files.
+ * Also a synchronous search on the DC connection, which the certificate
+ * and policy code share.
  */
 
 #include "odj_private.h"
@@ -58,122 +57,6 @@ NTSTATUS odj_search_sync(TALLOC_CTX *mem_ctx,
 		TALLOC_FREE(ldb_msg);
 	}
 	return status;
-}
-
-bool odj_str_list_add(TALLOC_CTX *mem_ctx, const char ***list,
-		      const char *s)
-{
-	const char **l = *list;
-	size_t n = 0;
-
-	while (l != NULL && l[n] != NULL) {
-		n++;
-	}
-	l = talloc_realloc(mem_ctx, l, const char *, n + 2);
-	if (l == NULL) {
-		return false;
-	}
-	l[n] = talloc_strdup(l, s);
-	l[n + 1] = NULL;
-	*list = l;
-	return l[n] != NULL;
-}
-
-NTSTATUS odj_local_read(TALLOC_CTX *mem_ctx,
-			const char *path,
-			size_t max_size,
-			DATA_BLOB *bytes,
-			char **why)
-{
-	uint8_t *buf = NULL;
-	struct stat st;
-	size_t done = 0;
-	int fd, err;
-
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd == -1) {
-		err = errno;
-		odj_why(mem_ctx, why, "%s: %s", path, strerror(err));
-		return map_nt_error_from_unix_common(err);
-	}
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-		close(fd);
-		odj_why(mem_ctx, why, "%s: not a regular file", path);
-		return NT_STATUS_INVALID_PARAMETER;
-	}
-	if ((uint64_t)st.st_size > max_size) {
-		close(fd);
-		odj_why(mem_ctx, why, "%s: %jd bytes is too large (at most "
-			"%zu)", path, (intmax_t)st.st_size, max_size);
-		return NT_STATUS_FILE_TOO_LARGE;
-	}
-	buf = talloc_array(mem_ctx, uint8_t, st.st_size + 1);
-	if (buf == NULL) {
-		close(fd);
-		return NT_STATUS_NO_MEMORY;
-	}
-	odj_wipe_on_free(buf);
-	while (done < (size_t)st.st_size) {
-		ssize_t n = read(fd, buf + done, st.st_size - done);
-
-		if (n == -1 && errno == EINTR) {
-			continue;
-		}
-		if (n <= 0) {
-			err = n == 0 ? EIO : errno;
-			close(fd);
-			TALLOC_FREE(buf);
-			odj_why(mem_ctx, why, "%s: %s", path, strerror(err));
-			return map_nt_error_from_unix_common(err);
-		}
-		done += n;
-	}
-	close(fd);
-	buf[done] = '\0';		/* PEM readers like a final NUL */
-	*bytes = data_blob_const(buf, done);
-	return NT_STATUS_OK;
-}
-
-NTSTATUS odj_local_write(TALLOC_CTX *mem_ctx,
-			 const char *path,
-			 DATA_BLOB data,
-			 mode_t mode,
-			 char **why)
-{
-	char *tmp = NULL;
-	int fd, err = 0;
-
-	tmp = talloc_asprintf(mem_ctx, "%s.XXXXXX", path);
-	if (tmp == NULL) {
-		return NT_STATUS_NO_MEMORY;
-	}
-	/* mkstemp: 0600 whatever the umask; widened below if wanted */
-	fd = mkostemp(tmp, O_CLOEXEC);
-	if (fd == -1) {
-		err = errno;
-		odj_why(mem_ctx, why, "%s: cannot create a temporary file: %s",
-			path, strerror(err));
-		TALLOC_FREE(tmp);
-		return map_nt_error_from_unix_common(err);
-	}
-	if (fchmod(fd, mode) != 0 || !odj_write_all(fd, data.data, data.length) ||
-	    fsync(fd) != 0) {
-		err = errno;
-	}
-	if (close(fd) != 0 && err == 0) {
-		err = errno;
-	}
-	if (err == 0 && rename(tmp, path) != 0) {
-		err = errno;
-	}
-	if (err != 0) {
-		unlink(tmp);
-		TALLOC_FREE(tmp);
-		odj_why(mem_ctx, why, "%s: %s", path, strerror(err));
-		return map_nt_error_from_unix_common(err);
-	}
-	TALLOC_FREE(tmp);
-	return NT_STATUS_OK;
 }
 
 static NTSTATUS cert_part(TALLOC_CTX *mem_ctx, struct odj_dc *dc,

@@ -285,9 +285,6 @@ static NTSTATUS read_fd(TALLOC_CTX *mem_ctx,
 			DATA_BLOB *text,
 			char **why)
 {
-	uint8_t *buf = NULL;
-	size_t used = 0;
-	size_t alloc = 8192;
 	struct stat st;
 
 	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
@@ -302,61 +299,8 @@ static NTSTATUS read_fd(TALLOC_CTX *mem_ctx,
 		return NT_STATUS_FILE_IS_A_DIRECTORY;
 	}
 
-	buf = talloc_array(mem_ctx, uint8_t, alloc);
-	if (buf == NULL) {
-		return NT_STATUS_NO_MEMORY;
-	}
-	odj_wipe_on_free(buf);
-
-	for (;;) {
-		ssize_t n;
-
-		if (used == alloc) {
-			uint8_t *bigger = NULL;
-
-			if (alloc > ODJ_FILE_MAX_SIZE) {
-				odj_why(mem_ctx, why, "%s: larger than the "
-					"%d byte limit for a provisioning "
-					"file", name, ODJ_FILE_MAX_SIZE);
-				TALLOC_FREE(buf);
-				return NT_STATUS_FILE_TOO_LARGE;
-			}
-			/* grow by hand so the old copy is wiped */
-			bigger = talloc_array(mem_ctx, uint8_t, alloc * 2);
-			if (bigger == NULL) {
-				TALLOC_FREE(buf);
-				return NT_STATUS_NO_MEMORY;
-			}
-			odj_wipe_on_free(bigger);
-			memcpy(bigger, buf, used);
-			TALLOC_FREE(buf);
-			buf = bigger;
-			alloc *= 2;
-		}
-		n = read(fd, buf + used, alloc - used);
-		if (n == -1 && errno == EINTR) {
-			continue;
-		}
-		if (n == -1) {
-			int err = errno;
-
-			odj_why(mem_ctx, why, "%s: %s", name, strerror(err));
-			TALLOC_FREE(buf);
-			return map_nt_error_from_unix_common(err);
-		}
-		if (n == 0) {
-			break;
-		}
-		used += n;
-	}
-	if (used > ODJ_FILE_MAX_SIZE) {
-		odj_why(mem_ctx, why, "%s: larger than the %d byte limit for "
-			"a provisioning file", name, ODJ_FILE_MAX_SIZE);
-		TALLOC_FREE(buf);
-		return NT_STATUS_FILE_TOO_LARGE;
-	}
-	*text = data_blob_const(buf, used);
-	return NT_STATUS_OK;
+	return odj_read_fd(mem_ctx, fd, name, ODJ_FILE_MAX_SIZE,
+			   "a provisioning file", text, why);
 }
 
 NTSTATUS odj_file_load(TALLOC_CTX *mem_ctx,

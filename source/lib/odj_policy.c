@@ -1,7 +1,7 @@
 /*
- * Group policy for the POLICY part: GPOs by display name in AD, their
- * Machine\Registry.pol from SYSVOL over SMB (libsmbclient), and the
- * settings of a POLICY part written as JSON on the client.
+ * Group policy for the POLICY part: GPOs by display name in AD and their
+ * Machine\Registry.pol from SYSVOL over SMB (libsmbclient).  (The client
+ * side, the settings written as JSON: odj_policy_install.c.)
  *
  * A GPO is a groupPolicyContainer under CN=Policies,CN=System,<domain>
  * ([MS-GPOL] 2.3): cn is its {GUID}, gPCFileSysPath its folder, e.g.
@@ -23,7 +23,6 @@
 #include <credentials.h>
 #include <param.h>
 #include <libsmbclient.h>
-#include <jansson.h>
 
 #define SMB_TIMEOUT_MS 30000
 #define SMB_READ_CHUNK 65536
@@ -363,57 +362,5 @@ NTSTATUS odj_policy_fetch_gpo(TALLOC_CTX *mem_ctx,
 	}
 	odj_why_move(mem_ctx, why);
 	TALLOC_FREE(tmp_ctx);
-	return status;
-}
-
-NTSTATUS odj_policy_json_text(TALLOC_CTX *mem_ctx,
-			      const struct OP_POLICY_PART *part,
-			      char **_text)
-{
-	json_t *tree = NULL;
-	char *text = NULL;
-	char *copy = NULL;
-
-	if (part == NULL ||
-	    (part->cElementLists > 0 && part->pElementLists == NULL)) {
-		return NT_STATUS_INVALID_PARAMETER;
-	}
-	tree = odj_dump_policy_json(part);
-	if (tree == NULL) {
-		return NT_STATUS_NO_MEMORY;
-	}
-	text = json_dumps(tree, JSON_INDENT(2));
-	json_decref(tree);
-	if (text == NULL) {
-		return NT_STATUS_NO_MEMORY;
-	}
-	copy = talloc_asprintf(mem_ctx, "%s\n", text);
-	free(text);
-	if (copy == NULL) {
-		return NT_STATUS_NO_MEMORY;
-	}
-	*_text = copy;
-	return NT_STATUS_OK;
-}
-
-NTSTATUS odj_policy_write_json(TALLOC_CTX *mem_ctx,
-			       const struct OP_POLICY_PART *part,
-			       const char *path,
-			       char **why)
-{
-	char *text = NULL;
-	NTSTATUS status;
-
-	if (path == NULL) {
-		return NT_STATUS_INVALID_PARAMETER;
-	}
-	status = odj_policy_json_text(mem_ctx, part, &text);
-	if (!NT_STATUS_IS_OK(status)) {
-		return status;
-	}
-	status = odj_local_write(mem_ctx, path,
-				 data_blob_const(text, strlen(text)), 0644,
-				 why);
-	TALLOC_FREE(text);
 	return status;
 }

@@ -43,8 +43,38 @@ void odj_why_prefix(TALLOC_CTX *ctx, char **why, const char *fmt, ...)
 /* Hand the message over to @p mem_ctx before a temporary context dies. */
 void odj_why_move(TALLOC_CTX *mem_ctx, char **why);
 
+/*
+ * Read @p fd to its end (a pipe too) into a buffer wiped when freed;
+ * more than @p max_size bytes is NT_STATUS_FILE_TOO_LARGE, "NAME: larger
+ * than the N byte limit for WHAT".
+ */
+NTSTATUS odj_read_fd(TALLOC_CTX *mem_ctx,
+		     int fd,
+		     const char *name,
+		     size_t max_size,
+		     const char *what,
+		     DATA_BLOB *out,
+		     char **why);
+
+/*
+ * Remove "<path>.odj-XXXXXX": what a killed odj left of a file it was
+ * replacing (a staged copy, or after the swap the old one; either can
+ * hold keys).  Only under the secrets.tdb lock, where no live join owns
+ * one.
+ */
+void odj_remove_stale_tmp(const char *path);
+
 /* write() all of it, retrying on EINTR; false with errno set */
 bool odj_write_all(int fd, const uint8_t *p, size_t len);
+
+/*
+ * A context for a trial pull of @p wire bytes of hostile NDR: allocations
+ * that could not have come from that many bytes fail (NDR_ERR_ALLOC).
+ * Nothing may be moved out of it; odj_pull_budget_free() wipes and frees
+ * all of it.
+ */
+TALLOC_CTX *odj_pull_budget_new(size_t wire);
+void odj_pull_budget_free(TALLOC_CTX *budget);
 
 /* A talloc copy of a UTF-8 string that is wiped when freed. */
 char *odj_secret_strdup(TALLOC_CTX *mem_ctx, const char *s);
@@ -157,6 +187,14 @@ NTSTATUS odj_secrets_db_joins(struct odj_secrets_db *db,
 			      struct odj_secrets_join **joins,
 			      size_t *num_joins,
 			      char **why);
+/* The same reading on any tdb (@p path only names it in messages) */
+struct tdb_context;
+NTSTATUS odj_secrets_tdb_joins(struct tdb_context *tdb,
+			       const char *path,
+			       TALLOC_CTX *mem_ctx,
+			       struct odj_secrets_join **joins,
+			       size_t *num_joins,
+			       char **why);
 bool odj_secrets_db_exists(struct odj_secrets_db *db, const char *key);
 NTSTATUS odj_secrets_db_apply(struct odj_secrets_db *db,
 			      const struct odj_secrets_record *records,

@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <charset.h>
 #include <param.h>
 #include <util/time.h>
@@ -494,6 +495,8 @@ struct request_state {
 	struct odj_staged_file *config;
 	struct odj_staged_file *keytab_file;
 	struct odj_ext_staging *ext;
+	const char *config_path;	/* smb.conf as checked, if a file */
+	struct stat config_seen;
 	char **why;
 };
 
@@ -848,6 +851,33 @@ static void rollback(struct request_state *st, TALLOC_CTX *mem_ctx)
 	}
 }
 
+/*
+ * smb.conf was checked against the blob before the secrets.tdb lock was
+ * taken.  Another join that got the lock first may have rewritten it
+ * since (a rename: a new inode); going on would pair our secrets.tdb
+ * with its settings.
+ */
+static NTSTATUS config_unchanged(struct request_state *st, TALLOC_CTX *ctx)
+{
+	struct stat now;
+
+	if (st->config_path == NULL) {
+		return NT_STATUS_OK;
+	}
+	if (stat(st->config_path, &now) == 0 &&
+	    now.st_dev == st->config_seen.st_dev &&
+	    now.st_ino == st->config_seen.st_ino &&
+	    now.st_size == st->config_seen.st_size &&
+	    now.st_mtim.tv_sec == st->config_seen.st_mtim.tv_sec &&
+	    now.st_mtim.tv_nsec == st->config_seen.st_mtim.tv_nsec) {
+		return NT_STATUS_OK;
+	}
+	odj_why(ctx, st->why, "%s changed while this join waited for %s "
+		"(another join at the same time?); nothing was written, run "
+		"it again", st->config_path, st->res->secrets_tdb);
+	return NT_STATUS_OBJECT_NAME_COLLISION;
+}
+
 static NTSTATUS request_run(struct request_state *st, TALLOC_CTX *ctx)
 {
 	const struct odj_join *j = st->j;
@@ -879,6 +909,22 @@ static NTSTATUS request_run(struct request_state *st, TALLOC_CTX *ctx)
 					     &st->db, st->why);
 	}
 	if (NT_STATUS_IS_OK(status)) {
+		status = config_unchanged(st, ctx);
+	}
+	if (NT_STATUS_IS_OK(status)) {
+		/* what a killed join left beside the files we replace */
+		char *config = st->config_path != NULL ?
+			       realpath(st->config_path, NULL) : NULL;
+
+		if (config != NULL) {
+			odj_remove_stale_tmp(config);
+			free(config);
+		}
+		if (st->keytab != NULL) {
+			odj_remove_stale_tmp(st->keytab);
+		}
+	}
+	if (NT_STATUS_IS_OK(status)) {
 		status = check_existing(st, ctx);
 	}
 	if (NT_STATUS_IS_OK(status)) {
@@ -901,7 +947,12 @@ static NTSTATUS request_run(struct request_state *st, TALLOC_CTX *ctx)
 static NTSTATUS request_setup(struct request_state *st, TALLOC_CTX *ctx)
 {
 	const char *backend = NULL;
+	const char *config = lpcfg_configfile(st->lp_ctx);
 	NTSTATUS status;
+
+	if (config != NULL && stat(config, &st->config_seen) == 0) {
+		st->config_path = config;
+	}
 
 	st->res->secrets_tdb = lpcfg_private_path(st->res, st->lp_ctx,
 						  "secrets.tdb");

@@ -290,11 +290,24 @@ NTSTATUS odj_secrets_info_unpack(TALLOC_CTX *mem_ctx,
 {
 	struct secrets_domain_infoB b = { .version = 0 };
 	struct secrets_domain_info1 *i1 = NULL;
+	struct secrets_domain_infoB trial = { .version = 0 };
+	TALLOC_CTX *budget = NULL;
 	enum ndr_err_code err;
 
-	err = ndr_pull_struct_blob(&blob, mem_ctx, &b,
+	/* a trial under a budget first: see odj_pull_budget_new() */
+	budget = odj_pull_budget_new(blob.length);
+	if (budget == NULL) {
+		return NT_STATUS_NO_MEMORY;
+	}
+	err = ndr_pull_struct_blob(&blob, budget, &trial,
 				   (ndr_pull_flags_fn_t)
 				   ndr_pull_secrets_domain_infoB);
+	odj_pull_budget_free(budget);
+	if (NDR_ERR_CODE_IS_SUCCESS(err)) {
+		err = ndr_pull_struct_blob(&blob, mem_ctx, &b,
+					   (ndr_pull_flags_fn_t)
+					   ndr_pull_secrets_domain_infoB);
+	}
 	if (!NDR_ERR_CODE_IS_SUCCESS(err)) {
 		odj_why(mem_ctx, why, "cannot decode: %s",
 			ndr_map_error2string(err));

@@ -203,39 +203,6 @@ static NTSTATUS lock_dir(struct odj_secrets_db *db, char **why)
 	return NT_STATUS_OK;
 }
 
-/*
- * A join killed before its rename leaves "<secrets.tdb>.odj-XXXXXX": a
- * complete database holding a machine password.  Under the lock no other
- * join can own one, so they go.
- */
-static void remove_stale_tmp(struct odj_secrets_db *db)
-{
-	const char *slash = strrchr(db->path, '/');
-	const char *base = slash != NULL ? slash + 1 : db->path;
-	size_t blen = strlen(base);
-	struct dirent *de = NULL;
-	DIR *d = NULL;
-	int dfd;
-
-	dfd = dup(db->lock_fd);
-	if (dfd == -1) {
-		return;
-	}
-	d = fdopendir(dfd);
-	if (d == NULL) {
-		close(dfd);
-		return;
-	}
-	while ((de = readdir(d)) != NULL) {
-		if (strncmp(de->d_name, base, blen) == 0 &&
-		    strncmp(de->d_name + blen, ".odj-", 5) == 0 &&
-		    strlen(de->d_name + blen + 5) == 6) {
-			unlinkat(db->lock_fd, de->d_name, 0);
-		}
-	}
-	closedir(d);
-}
-
 static NTSTATUS create_tmp_db(struct odj_secrets_db *db, char **why)
 {
 	char *tmp = talloc_asprintf(db, "%s.odj-XXXXXX", db->path);
@@ -288,7 +255,8 @@ NTSTATUS odj_secrets_db_open(TALLOC_CTX *mem_ctx,
 		TALLOC_FREE(db);
 		return status;
 	}
-	remove_stale_tmp(db);
+	/* under the lock no other join can own one */
+	odj_remove_stale_tmp(db->path);
 
 	errno = 0;
 	db->tdb = tdb_open(path, 0, TDB_DEFAULT, O_RDWR, 0600);
@@ -401,19 +369,20 @@ static int joins_fn(struct tdb_context *tdb, TDB_DATA key, TDB_DATA data,
 	return s->ok ? 0 : -1;
 }
 
-NTSTATUS odj_secrets_db_joins(struct odj_secrets_db *db,
-			      TALLOC_CTX *mem_ctx,
-			      struct odj_secrets_join **joins,
-			      size_t *num_joins,
-			      char **why)
+NTSTATUS odj_secrets_tdb_joins(struct tdb_context *tdb,
+			       const char *path,
+			       TALLOC_CTX *mem_ctx,
+			       struct odj_secrets_join **joins,
+			       size_t *num_joins,
+			       char **why)
 {
 	struct joins_state s = { .mem_ctx = mem_ctx, .ok = true };
 	size_t i;
 
-	if (tdb_traverse_read(db->tdb, joins_fn, &s) < 0 || !s.ok) {
+	if (tdb_traverse_read(tdb, joins_fn, &s) < 0 || !s.ok) {
 		TALLOC_FREE(s.joins);
-		odj_why(mem_ctx, why, "cannot read %s: %s", db->path,
-			tdb_errorstr(db->tdb));
+		odj_why(mem_ctx, why, "cannot read %s: %s", path,
+			tdb_errorstr(tdb));
 		return s.ok ? NT_STATUS_INTERNAL_DB_CORRUPTION
 			    : NT_STATUS_NO_MEMORY;
 	}
@@ -428,7 +397,7 @@ NTSTATUS odj_secrets_db_joins(struct odj_secrets_db *db,
 		}
 		k = (TDB_DATA) { .dptr = (uint8_t *)key,
 				 .dsize = strlen(key) };
-		v = tdb_fetch(db->tdb, k);
+		v = tdb_fetch(tdb, k);
 		if (v.dptr == NULL) {
 			continue;
 		}
@@ -442,6 +411,16 @@ NTSTATUS odj_secrets_db_joins(struct odj_secrets_db *db,
 	*joins = s.joins;
 	*num_joins = s.num;
 	return NT_STATUS_OK;
+}
+
+NTSTATUS odj_secrets_db_joins(struct odj_secrets_db *db,
+			      TALLOC_CTX *mem_ctx,
+			      struct odj_secrets_join **joins,
+			      size_t *num_joins,
+			      char **why)
+{
+	return odj_secrets_tdb_joins(db->tdb, db->path, mem_ctx, joins,
+				     num_joins, why);
 }
 
 /*

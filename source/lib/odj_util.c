@@ -1,12 +1,17 @@
 /*
- * Small helpers: the "why" message channel, wiping secrets, SID text.
+ * Small helpers: the "why" message channel, wiping secrets, SID text,
+ * string lists, reading and atomically writing local files, the NDR
+ * pull budget.
  */
 
 #include "odj_private.h"
 
 #include <inttypes.h>
 #include <errno.h>
+#include <dirent.h>
+#include <fcntl.h>
 #include <stdio.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 void odj_why(TALLOC_CTX *ctx, char **why, const char *fmt, ...)
@@ -206,4 +211,276 @@ bool odj_write_all(int fd, const uint8_t *p, size_t len)
 		len -= n;
 	}
 	return true;
+}
+
+bool odj_str_list_add(TALLOC_CTX *mem_ctx, const char ***list,
+		      const char *s)
+{
+	const char **l = *list;
+	size_t n = 0;
+
+	while (l != NULL && l[n] != NULL) {
+		n++;
+	}
+	l = talloc_realloc(mem_ctx, l, const char *, n + 2);
+	if (l == NULL) {
+		return false;
+	}
+	l[n] = talloc_strdup(l, s);
+	l[n + 1] = NULL;
+	*list = l;
+	return l[n] != NULL;
+}
+
+void odj_remove_stale_tmp(const char *path)
+{
+	char *copy = talloc_strdup(NULL, path);
+	char *slash = copy != NULL ? strrchr(copy, '/') : NULL;
+	const char *base = slash != NULL ? slash + 1 : copy;
+	size_t blen;
+	struct dirent *de = NULL;
+	DIR *d = NULL;
+
+	if (copy == NULL) {
+		return;
+	}
+	if (slash == copy) {
+		d = opendir("/");
+	} else if (slash != NULL) {
+		*slash = '\0';
+		d = opendir(copy);
+	} else {
+		d = opendir(".");
+	}
+	if (d == NULL) {
+		TALLOC_FREE(copy);
+		return;
+	}
+	blen = strlen(base);
+	while ((de = readdir(d)) != NULL) {
+		if (strncmp(de->d_name, base, blen) == 0 &&
+		    strncmp(de->d_name + blen, ".odj-", 5) == 0 &&
+		    strlen(de->d_name + blen + 5) == 6) {
+			unlinkat(dirfd(d), de->d_name, 0);
+		}
+	}
+	closedir(d);
+	TALLOC_FREE(copy);
+}
+
+NTSTATUS odj_read_fd(TALLOC_CTX *mem_ctx,
+		     int fd,
+		     const char *name,
+		     size_t max_size,
+		     const char *what,
+		     DATA_BLOB *out,
+		     char **why)
+{
+	uint8_t *buf = NULL;
+	size_t used = 0;
+	size_t alloc = 8192;
+
+	buf = talloc_array(mem_ctx, uint8_t, alloc);
+	if (buf == NULL) {
+		return NT_STATUS_NO_MEMORY;
+	}
+	odj_wipe_on_free(buf);
+
+	for (;;) {
+		ssize_t n;
+
+		if (used == alloc) {
+			uint8_t *bigger = NULL;
+
+			if (alloc > max_size) {
+				odj_why(mem_ctx, why, "%s: larger than the "
+					"%zu byte limit for %s", name,
+					max_size, what);
+				TALLOC_FREE(buf);
+				return NT_STATUS_FILE_TOO_LARGE;
+			}
+			/* grow by hand so the old copy is wiped */
+			bigger = talloc_array(mem_ctx, uint8_t, alloc * 2);
+			if (bigger == NULL) {
+				TALLOC_FREE(buf);
+				return NT_STATUS_NO_MEMORY;
+			}
+			odj_wipe_on_free(bigger);
+			memcpy(bigger, buf, used);
+			TALLOC_FREE(buf);
+			buf = bigger;
+			alloc *= 2;
+		}
+		n = read(fd, buf + used, alloc - used);
+		if (n == -1 && errno == EINTR) {
+			continue;
+		}
+		if (n == -1) {
+			int err = errno;
+
+			odj_why(mem_ctx, why, "%s: %s", name, strerror(err));
+			TALLOC_FREE(buf);
+			return map_nt_error_from_unix_common(err);
+		}
+		if (n == 0) {
+			break;
+		}
+		used += n;
+	}
+	if (used > max_size) {
+		odj_why(mem_ctx, why, "%s: larger than the %zu byte limit "
+			"for %s", name, max_size, what);
+		TALLOC_FREE(buf);
+		return NT_STATUS_FILE_TOO_LARGE;
+	}
+	*out = data_blob_const(buf, used);
+	return NT_STATUS_OK;
+}
+
+NTSTATUS odj_local_read(TALLOC_CTX *mem_ctx,
+			const char *path,
+			size_t max_size,
+			DATA_BLOB *bytes,
+			char **why)
+{
+	uint8_t *buf = NULL;
+	struct stat st;
+	size_t done = 0;
+	int fd, err;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd == -1) {
+		err = errno;
+		odj_why(mem_ctx, why, "%s: %s", path, strerror(err));
+		return map_nt_error_from_unix_common(err);
+	}
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		odj_why(mem_ctx, why, "%s: not a regular file", path);
+		return NT_STATUS_INVALID_PARAMETER;
+	}
+	if ((uint64_t)st.st_size > max_size) {
+		close(fd);
+		odj_why(mem_ctx, why, "%s: %jd bytes is too large (at most "
+			"%zu)", path, (intmax_t)st.st_size, max_size);
+		return NT_STATUS_FILE_TOO_LARGE;
+	}
+	buf = talloc_array(mem_ctx, uint8_t, st.st_size + 1);
+	if (buf == NULL) {
+		close(fd);
+		return NT_STATUS_NO_MEMORY;
+	}
+	odj_wipe_on_free(buf);
+	while (done < (size_t)st.st_size) {
+		ssize_t n = read(fd, buf + done, st.st_size - done);
+
+		if (n == -1 && errno == EINTR) {
+			continue;
+		}
+		if (n <= 0) {
+			err = n == 0 ? EIO : errno;
+			close(fd);
+			TALLOC_FREE(buf);
+			odj_why(mem_ctx, why, "%s: %s", path, strerror(err));
+			return map_nt_error_from_unix_common(err);
+		}
+		done += n;
+	}
+	close(fd);
+	buf[done] = '\0';		/* PEM readers like a final NUL */
+	*bytes = data_blob_const(buf, done);
+	return NT_STATUS_OK;
+}
+
+NTSTATUS odj_local_write(TALLOC_CTX *mem_ctx,
+			 const char *path,
+			 DATA_BLOB data,
+			 mode_t mode,
+			 char **why)
+{
+	char *tmp = NULL;
+	int fd, err = 0;
+
+	tmp = talloc_asprintf(mem_ctx, "%s.XXXXXX", path);
+	if (tmp == NULL) {
+		return NT_STATUS_NO_MEMORY;
+	}
+	/* mkstemp: 0600 whatever the umask; widened below if wanted */
+	fd = mkostemp(tmp, O_CLOEXEC);
+	if (fd == -1) {
+		err = errno;
+		odj_why(mem_ctx, why, "%s: cannot create a temporary file: %s",
+			path, strerror(err));
+		TALLOC_FREE(tmp);
+		return map_nt_error_from_unix_common(err);
+	}
+	if (fchmod(fd, mode) != 0 || !odj_write_all(fd, data.data, data.length) ||
+	    fsync(fd) != 0) {
+		err = errno;
+	}
+	if (close(fd) != 0 && err == 0) {
+		err = errno;
+	}
+	if (err == 0 && rename(tmp, path) != 0) {
+		err = errno;
+	}
+	if (err != 0) {
+		unlink(tmp);
+		TALLOC_FREE(tmp);
+		odj_why(mem_ctx, why, "%s: %s", path, strerror(err));
+		return map_nt_error_from_unix_common(err);
+	}
+	TALLOC_FREE(tmp);
+	return NT_STATUS_OK;
+}
+
+/*
+ * libndr allocates a conformant array from the size on the wire before
+ * it checks that the elements are there: a 20-byte stream could make us
+ * zero 256 MiB.  No element decodes to more than PULL_EXPANSION times
+ * its wire size, so a trial pull runs under that budget first.  (talloc
+ * calls memlimits deprecated in favour of cgroups, which cannot bound
+ * one parse.)  Nothing may outlive the budget: a chunk moved out of a
+ * limited context keeps a pointer to its limit, so the trial's result
+ * is only looked at, then wiped and freed with odj_pull_budget_free().
+ */
+#define PULL_EXPANSION 128
+#define PULL_SLACK (256 * 1024)
+
+TALLOC_CTX *odj_pull_budget_new(size_t wire)
+{
+	/*
+	 * Top level, not under the caller's context: that may be a talloc
+	 * pool (a tevent_req's state is one), and talloc then never frees
+	 * the memlimit it keeps for a pool member.
+	 */
+	TALLOC_CTX *budget = talloc_new(NULL);
+
+	if (budget == NULL) {
+		return NULL;
+	}
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+	talloc_set_memlimit(budget, wire * PULL_EXPANSION + PULL_SLACK);
+#pragma GCC diagnostic pop
+	return budget;
+}
+
+static void wipe_chunk(const void *ptr, int depth, int max_depth,
+		       int is_ref, void *private_data)
+{
+	if (!is_ref) {
+		explicit_bzero(discard_const_p(void, ptr),
+			       talloc_get_size(ptr));
+	}
+}
+
+void odj_pull_budget_free(TALLOC_CTX *budget)
+{
+	if (budget == NULL) {
+		return;
+	}
+	/* the trial may hold a password: wipe every chunk it allocated */
+	talloc_report_depth_cb(budget, 0, -1, wipe_chunk, NULL);
+	talloc_free(budget);
 }

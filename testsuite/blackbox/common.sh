@@ -20,19 +20,22 @@ _record() {
 	fi
 }
 
+# the runner's second pass (the ASan build) names its results "asan: ..."
+ODJ_TEST_PREFIX=${ODJ_TEST_PREFIX:-}
+
 _pass() {
 	passed=$((passed + 1))
-	printf 'PASS: %s\n' "$1"
-	_record PASS "$1"
+	printf 'PASS: %s\n' "$ODJ_TEST_PREFIX$1"
+	_record PASS "$ODJ_TEST_PREFIX$1"
 }
 
 _fail() {
 	failed=$((failed + 1))
-	printf 'FAIL: %s\n' "$1"
+	printf 'FAIL: %s\n' "$ODJ_TEST_PREFIX$1"
 	if [ -n "${2:-}" ]; then
 		printf '%s\n' "$2" | sed 's/^/    | /'
 	fi
-	_record FAIL "$1"
+	_record FAIL "$ODJ_TEST_PREFIX$1"
 }
 
 # testit NAME CMD...: CMD must succeed

@@ -320,11 +320,14 @@ testit_exit "djoin spelling /BATCH /SAVEDIR" 7 '4 failed' \
 for i in $(seq 1 "$N"); do printf 'bs%s-%s\n' "$TAG" "$i"; done >"$S/sig.txt"
 mkdir "$S/sig"
 # job control: a script's background job ignores SIGINT otherwise, and
-# odj (like any well-behaved tool) keeps an ignored SIGINT ignored.  odj
-# itself is the job (not a shell function's subshell), so $! is its pid.
+# odj (like any well-behaved tool) keeps an ignored SIGINT ignored.  If
+# the suite itself was started in the background, SIGINT is ignored from
+# the start and cannot be reset by the shell: env(1) resets it.  odj
+# itself is the job (env execs it), so $! is its pid.
 set -m
-"$ODJ" provision domain="$ODJ_DNS_DOMAIN" dcname="$ODJ_DC_NAME" \
-	batch="$S/sig.txt" savedir="$S/sig" report="$S/sig.json" parallel=4 \
+env --default-signal=INT "$ODJ" provision domain="$ODJ_DNS_DOMAIN" \
+	dcname="$ODJ_DC_NAME" batch="$S/sig.txt" savedir="$S/sig" \
+	report="$S/sig.json" parallel=4 \
 	-s "$CONF" -U "$ADMIN" >"$S/sig.out" 2>&1 &
 pid=$!
 for _ in $(seq 1 600); do

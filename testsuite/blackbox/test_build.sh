@@ -1,24 +1,55 @@
 #!/bin/bash
 # The build: only Samba's public libraries are linked, and our generated
 # NDR symbols cannot collide with Samba's private libndr-samba4.
+# sanitizer: skip (checks the plain build's linking)
 
 . "$(dirname "$0")/common.sh"
 
-needed=$(readelf -d "$ODJ" | sed -n 's/.*Shared library: \[\(.*\)\]/\1/p')
-private=""
-for lib in $needed; do
-	path=$(ldconfig -p | awk -v l="$lib" '$1 == l { print $NF; exit }')
-	case $path in */samba/*) private="$private $lib" ;; esac
+ODJ_DC_BIN=$(dirname "$ODJ")/odj-dc
+needed_of() { readelf -d "$1" | sed -n 's/.*Shared library: \[\(.*\)\]/\1/p'; }
+has() { printf "%s\n" $1 | grep -q "^$2"; }
+
+for bin in "$ODJ" "$ODJ_DC_BIN"; do
+	name=${bin##*/}
+	private=""
+	for lib in $(needed_of "$bin"); do
+		path=$(ldconfig -p | awk -v l="$lib" '$1 == l { print $NF; exit }')
+		case $path in */samba/*) private="$private $lib" ;; esac
+	done
+	check "$name links no private Samba library directly" \
+		'[ -z "$private" ]'
+	check "$name exports no ndr_*_ODJ_* symbol" \
+		'! nm -D --defined-only "$bin" | grep -q " ndr_.*ODJ"'
+	check "$name exports no generated NDR symbol at all" \
+		'! nm -D --defined-only "$bin" | grep -Eq " ndr_(push|pull|print)_"'
 done
-check "odj links no private Samba library directly" '[ -z "$private" ]'
-check "odj links libndr, libldb, libsamba-credentials" \
-	'printf "%s\n" $needed | grep -q "^libndr.so" &&
-	 printf "%s\n" $needed | grep -q "^libldb.so" &&
-	 printf "%s\n" $needed | grep -q "^libsamba-credentials.so"'
-check "no ndr_*_ODJ_* symbol is exported" \
-	'! nm -D --defined-only "$ODJ" | grep -q " ndr_.*ODJ"'
-check "no generated NDR symbol is exported at all" \
-	'! nm -D --defined-only "$ODJ" | grep -Eq " ndr_(push|pull|print)_"'
+
+# The joining machine's binary stays light: the DC-side libraries load
+# some 120 shared objects (see docs/design.md, "Two binaries")
+needed=$(needed_of "$ODJ")
+dc_needed=$(needed_of "$ODJ_DC_BIN")
+check "odj-dc links libndr, libldb, libsamba-credentials, libsmbclient" \
+	'has "$dc_needed" libndr.so && has "$dc_needed" libldb.so &&
+	 has "$dc_needed" libsamba-credentials.so &&
+	 has "$dc_needed" libsmbclient.so'
+check "odj links libndr, libtdb, libkrb5" \
+	'has "$needed" libndr.so && has "$needed" libtdb.so &&
+	 has "$needed" libkrb5.so'
+check "odj links no DC-side library (ldb, credentials, smbclient, dcerpc)" \
+	'! has "$needed" libldb.so && ! has "$needed" libsamba-credentials &&
+	 ! has "$needed" libsmbclient && ! has "$needed" libdcerpc'
+check "odj loads at most 60 shared objects" \
+	'[ "$(ldd "$ODJ" | wc -l)" -le 60 ]'
+
+# odj hands provision to odj-dc; without it, a clear error
+lone=$(mktemp -d "${TMPDIR:-/tmp}/odj-lone.XXXXXX")
+cp "$ODJ" "$lone/odj"
+testit_exit "odj provision without odj-dc: clear error" 1 \
+	'cannot run .*odj-dc.*is samba-odj fully installed' \
+	"$lone/odj" provision domain=example.test machine_name=x \
+	savefile="$lone/x.odj"
+check "  ...and no blob written" '[ ! -e "$lone/x.odj" ]'
+rm -rf "$lone"
 check "no generated code or third-party code is tracked by git" \
 	'! git -C "$ODJ_TOP" ls-files | grep -Eq "(^|/)(pidl|waflib|third_party)/|gen_ndr/"'
 testit_grep "odj --version" '^odj \(samba-odj\) ' odj --version
