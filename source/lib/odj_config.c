@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <charset.h>
 #include <param.h>
@@ -606,9 +607,9 @@ static NTSTATUS write_all(struct odj_staged_file *s, const char *text,
 }
 
 /* What loadparm reads from the new file must match the join */
-static NTSTATUS verify_config(TALLOC_CTX *mem_ctx, const char *tmp_path,
-			      const char *path, const struct odj_join *j,
-			      char **why)
+static NTSTATUS check_new_config(TALLOC_CTX *mem_ctx, const char *tmp_path,
+				 const char *path, const struct odj_join *j,
+				 char **why)
 {
 	struct loadparm_context *lp = loadparm_init(mem_ctx);
 	struct odj_config_change *left = NULL;
@@ -630,8 +631,80 @@ static NTSTATUS verify_config(TALLOC_CTX *mem_ctx, const char *tmp_path,
 		status = NT_STATUS_INVALID_PARAMETER_MIX;
 	}
 	odj_why_move(mem_ctx, why);
-	TALLOC_FREE(lp);
 	return status;
+}
+
+#define VERIFY_MSG_MAX 4096
+
+/*
+ * loadparm has one global context, and lpcfg_load() makes the context it
+ * loads the global one (lpcfg_load_no_global() has no installed header):
+ * loading the new file here would put a short-lived context in the place
+ * of the caller's, to dangle once freed.  So a child process loads and
+ * checks it, and sends back what is wrong.
+ */
+static NTSTATUS verify_config(TALLOC_CTX *mem_ctx, const char *tmp_path,
+			      const char *path, const struct odj_join *j,
+			      char **why)
+{
+	char msg[VERIFY_MSG_MAX];
+	size_t used = 0;
+	int fds[2], wstatus = 0;
+	pid_t pid;
+
+	if (pipe2(fds, O_CLOEXEC) != 0) {
+		return map_nt_error_from_unix_common(errno);
+	}
+	pid = fork();
+	if (pid == -1) {
+		int err = errno;
+
+		close(fds[0]);
+		close(fds[1]);
+		return map_nt_error_from_unix_common(err);
+	}
+	if (pid == 0) {
+		TALLOC_CTX *ctx = talloc_new(NULL);
+		char *child_why = NULL;
+		NTSTATUS status;
+
+		close(fds[0]);
+		status = check_new_config(ctx, tmp_path, path, j, &child_why);
+		if (child_why != NULL) {
+			odj_write_all(fds[1], (const uint8_t *)child_why,
+				      strlen(child_why));
+		}
+		/* no atexit handlers, no stdio flushed twice */
+		_exit(NT_STATUS_IS_OK(status) ? 0 :
+		      NT_STATUS_EQUAL(status, NT_STATUS_INVALID_PARAMETER_MIX) ?
+		      1 : 2);
+	}
+	close(fds[1]);
+	for (;;) {
+		ssize_t n = read(fds[0], msg + used, sizeof(msg) - 1 - used);
+
+		if (n == -1 && errno == EINTR) {
+			continue;
+		}
+		if (n <= 0) {
+			break;
+		}
+		used += n;
+	}
+	close(fds[0]);
+	msg[used] = '\0';
+	while (waitpid(pid, &wstatus, 0) == -1 && errno == EINTR) {
+	}
+	if (WIFEXITED(wstatus) && WEXITSTATUS(wstatus) == 0) {
+		return NT_STATUS_OK;
+	}
+	if (used > 0) {
+		odj_why(mem_ctx, why, "%s", msg);
+	} else {
+		odj_why(mem_ctx, why, "cannot check the edited %s", path);
+	}
+	return WIFEXITED(wstatus) && WEXITSTATUS(wstatus) == 1 ?
+	       NT_STATUS_INVALID_PARAMETER_MIX : NT_STATUS_INTERNAL_ERROR;
 }
 
 NTSTATUS odj_config_stage(TALLOC_CTX *mem_ctx,
