@@ -127,6 +127,18 @@ int odj_staged_fd(const struct odj_staged_file *staged)
 	return staged->fd;
 }
 
+NTSTATUS odj_staged_write_text(struct odj_staged_file *s, const char *text,
+			       char **why)
+{
+	if (!odj_write_all(s->fd, (const uint8_t *)text, strlen(text))) {
+		int err = errno;
+
+		odj_why(s, why, "cannot write %s: %s", s->tmp, strerror(err));
+		return map_nt_error_from_unix_common(err);
+	}
+	return NT_STATUS_OK;
+}
+
 NTSTATUS odj_staged_close(struct odj_staged_file *s, char **why)
 {
 	int ret = fsync(s->fd);
@@ -586,26 +598,6 @@ static NTSTATUS read_config(TALLOC_CTX *mem_ctx, const char *path,
 	return NT_STATUS_OK;
 }
 
-static NTSTATUS write_all(struct odj_staged_file *s, const char *text,
-			  char **why)
-{
-	size_t len = strlen(text), done = 0;
-
-	while (done < len) {
-		ssize_t n = write(odj_staged_fd(s), text + done, len - done);
-
-		if (n < 0) {
-			int err = errno;
-
-			odj_why(s, why, "cannot write %s: %s",
-				odj_staged_tmp_path(s), strerror(err));
-			return map_nt_error_from_unix_common(err);
-		}
-		done += n;
-	}
-	return NT_STATUS_OK;
-}
-
 /* What loadparm reads from the new file must match the join */
 static NTSTATUS check_new_config(TALLOC_CTX *mem_ctx, const char *tmp_path,
 				 const char *path, const struct odj_join *j,
@@ -744,7 +736,7 @@ NTSTATUS odj_config_stage(TALLOC_CTX *mem_ctx,
 		if (fchown(odj_staged_fd(s), st.st_uid, st.st_gid) != 0) {
 			/* not root: the file is ours, as the old one was */
 		}
-		status = write_all(s, new_text, why);
+		status = odj_staged_write_text(s, new_text, why);
 	}
 	if (NT_STATUS_IS_OK(status)) {
 		status = odj_staged_close(s, why);

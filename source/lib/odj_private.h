@@ -220,6 +220,9 @@ NTSTATUS odj_staged_create(TALLOC_CTX *mem_ctx,
 			   char **why);
 const char *odj_staged_tmp_path(const struct odj_staged_file *staged);
 int odj_staged_fd(const struct odj_staged_file *staged);
+/* all of @p text into the staged file */
+NTSTATUS odj_staged_write_text(struct odj_staged_file *staged,
+			       const char *text, char **why);
 /* fsync and close the temporary file */
 NTSTATUS odj_staged_close(struct odj_staged_file *staged, char **why);
 NTSTATUS odj_staged_publish(struct odj_staged_file *staged, char **why);

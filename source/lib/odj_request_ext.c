@@ -72,26 +72,6 @@ static bool path_taken(const struct odj_ext_staging *x, const char *path)
 	return false;
 }
 
-static NTSTATUS write_text(struct odj_staged_file *s, const char *text,
-			   char **why)
-{
-	size_t len = strlen(text), done = 0;
-
-	while (done < len) {
-		ssize_t n = write(odj_staged_fd(s), text + done, len - done);
-
-		if (n < 0) {
-			int err = errno;
-
-			odj_why(s, why, "cannot write %s: %s",
-				odj_staged_tmp_path(s), strerror(err));
-			return map_nt_error_from_unix_common(err);
-		}
-		done += n;
-	}
-	return NT_STATUS_OK;
-}
-
 /* Stage @p files; on failure the ones of this call are dropped again */
 static NTSTATUS stage_files(TALLOC_CTX *ctx, struct odj_ext_staging *x,
 			    const struct odj_out_file *files, size_t n,
@@ -129,7 +109,8 @@ static NTSTATUS stage_files(TALLOC_CTX *ctx, struct odj_ext_staging *x,
 		status = odj_staged_create(x, f->path, files[i].mode,
 					   &f->staged, why);
 		if (NT_STATUS_IS_OK(status)) {
-			status = write_text(f->staged, files[i].text, why);
+			status = odj_staged_write_text(f->staged, files[i].text,
+						       why);
 		}
 		if (NT_STATUS_IS_OK(status)) {
 			status = odj_staged_close(f->staged, why);
