@@ -5,10 +5,20 @@
  * tdb's transactions keep the database consistent, not the file's bytes:
  * a commit that fails half-way (disk full, RLIMIT_FSIZE) may have grown
  * the file and written its recovery area before tdb gave up.  So the
- * file is read first, under the transaction lock, and written back where
- * it differs if the transaction does not commit.  A database that does
- * not exist yet is built under a temporary name and linked into place at
- * commit, so that a failed run never leaves an (empty) secrets.tdb.
+ * file is copied first, under the transaction lock, and written back
+ * where it differs if the transaction does not commit.
+ *
+ * The kernel makes the copy (sendfile) into an anonymous memory file
+ * (memfd: never on disk, gone when closed, its pages zeroed before any
+ * other process gets them, like those of the page cache that holds
+ * secrets.tdb itself).  Reading half a megabyte into our own memory,
+ * then wiping and freeing it, cost ten times as much: 2.5 ms, a tenth
+ * of a whole join here.  Where the kernel will not (RLIMIT_FSIZE applies
+ * to a memfd too), the copy is read into memory, and wiped.
+ *
+ * A database that does not exist yet is built under a temporary name and
+ * linked into place at commit, so that a failed run never leaves an
+ * (empty) secrets.tdb.
  *
  * Two joins at once are serialized by an exclusive flock() on the
  * directory that holds secrets.tdb, taken before the database is opened
@@ -25,6 +35,8 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <sys/file.h>
+#include <sys/mman.h>
+#include <sys/sendfile.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <unistd.h>
@@ -38,7 +50,10 @@ struct odj_secrets_db {
 	const char *path;
 	const char *tmp_path;		/* a new database until commit */
 	struct tdb_context *tdb;
-	DATA_BLOB snapshot;		/* the existing file as it was */
+	/* the existing file as it was: a memfd, else in memory */
+	int snapshot_fd;
+	DATA_BLOB snapshot;
+	size_t snapshot_len;
 	bool in_transaction;
 	bool committed;
 	int lock_fd;			/* the directory, flock()ed */
@@ -51,24 +66,38 @@ static NTSTATUS errno_fail(TALLOC_CTX *ctx, char **why, int err,
 	return map_nt_error_from_unix_common(err);
 }
 
-/* The whole file, read under the transaction lock */
-static NTSTATUS take_snapshot(struct odj_secrets_db *db, char **why)
+/* The kernel copies @p len bytes of @p fd into a new memfd */
+static int copy_to_memfd(int fd, size_t len)
 {
-	int fd = tdb_fd(db->tdb);
-	struct stat st;
+	int mfd = memfd_create("odj-secrets-snapshot", MFD_CLOEXEC);
+	off_t off = 0;
+
+	if (mfd == -1) {
+		return -1;
+	}
+	while ((size_t)off < len) {
+		ssize_t n = sendfile(mfd, fd, &off, len - off);
+
+		if (n <= 0) {
+			close(mfd);
+			return -1;
+		}
+	}
+	return mfd;
+}
+
+static NTSTATUS read_to_memory(struct odj_secrets_db *db, int fd, char **why)
+{
 	size_t done = 0;
 
-	if (fstat(fd, &st) != 0) {
-		return errno_fail(db, why, errno, "cannot stat", db->path);
-	}
-	db->snapshot = data_blob_talloc(db, NULL, st.st_size);
-	if (st.st_size > 0 && db->snapshot.data == NULL) {
+	db->snapshot = data_blob_talloc(db, NULL, db->snapshot_len);
+	if (db->snapshot_len > 0 && db->snapshot.data == NULL) {
 		return NT_STATUS_NO_MEMORY;
 	}
 	odj_wipe_on_free(db->snapshot.data);
-	while (done < db->snapshot.length) {
+	while (done < db->snapshot_len) {
 		ssize_t n = pread(fd, db->snapshot.data + done,
-				  db->snapshot.length - done, done);
+				  db->snapshot_len - done, done);
 
 		if (n <= 0) {
 			return errno_fail(db, why, n == 0 ? EIO : errno,
@@ -77,6 +106,34 @@ static NTSTATUS take_snapshot(struct odj_secrets_db *db, char **why)
 		done += n;
 	}
 	return NT_STATUS_OK;
+}
+
+/* The whole file, copied under the transaction lock */
+static NTSTATUS take_snapshot(struct odj_secrets_db *db, char **why)
+{
+	int fd = tdb_fd(db->tdb);
+	struct stat st;
+
+	if (fstat(fd, &st) != 0) {
+		return errno_fail(db, why, errno, "cannot stat", db->path);
+	}
+	db->snapshot_len = st.st_size;
+	db->snapshot_fd = copy_to_memfd(fd, db->snapshot_len);
+	if (db->snapshot_fd != -1) {
+		return NT_STATUS_OK;
+	}
+	return read_to_memory(db, fd, why);
+}
+
+/* @p n bytes of the snapshot at @p off */
+static bool snapshot_read(struct odj_secrets_db *db, uint8_t *buf,
+			  size_t n, size_t off)
+{
+	if (db->snapshot_fd == -1) {
+		memcpy(buf, db->snapshot.data + off, n);
+		return true;
+	}
+	return pread(db->snapshot_fd, buf, n, off) == (ssize_t)n;
 }
 
 /*
@@ -88,32 +145,36 @@ static NTSTATUS take_snapshot(struct odj_secrets_db *db, char **why)
 static bool restore_snapshot(struct odj_secrets_db *db)
 {
 	int fd = tdb_fd(db->tdb);
-	uint8_t buf[4096];
+	uint8_t want[4096], have[4096];
 	size_t off;
 	struct stat st;
 	bool wrote = false, ok = true;
 
-	for (off = 0; off < db->snapshot.length; off += sizeof(buf)) {
-		size_t n = db->snapshot.length - off;
-		const uint8_t *want = db->snapshot.data + off;
+	for (off = 0; off < db->snapshot_len; off += sizeof(want)) {
+		size_t n = db->snapshot_len - off;
 
-		if (n > sizeof(buf)) {
-			n = sizeof(buf);
+		if (n > sizeof(want)) {
+			n = sizeof(want);
 		}
-		if (pread(fd, buf, n, off) == (ssize_t)n &&
-		    memcmp(buf, want, n) == 0) {
+		if (!snapshot_read(db, want, n, off)) {
+			explicit_bzero(want, sizeof(want));
+			return false;
+		}
+		if (pread(fd, have, n, off) == (ssize_t)n &&
+		    memcmp(have, want, n) == 0) {
 			continue;
 		}
 		wrote = true;
 		ok &= pwrite(fd, want, n, off) == (ssize_t)n;
 	}
-	explicit_bzero(buf, sizeof(buf));
+	explicit_bzero(want, sizeof(want));
+	explicit_bzero(have, sizeof(have));
 	if (fstat(fd, &st) != 0) {
 		return false;
 	}
-	if ((size_t)st.st_size != db->snapshot.length) {
+	if ((size_t)st.st_size != db->snapshot_len) {
 		wrote = true;
-		ok &= ftruncate(fd, db->snapshot.length) == 0;
+		ok &= ftruncate(fd, db->snapshot_len) == 0;
 	}
 	if (wrote) {
 		ok &= fsync(fd) == 0;
@@ -162,6 +223,10 @@ static int db_destructor(struct odj_secrets_db *db)
 		odj_secrets_db_abort(db);
 	} else if (db->tdb != NULL) {
 		tdb_close(db->tdb);
+	}
+	if (db->snapshot_fd != -1) {
+		close(db->snapshot_fd);
+		db->snapshot_fd = -1;
 	}
 	if (db->lock_fd != -1) {
 		close(db->lock_fd);	/* releases the flock() */
@@ -243,6 +308,7 @@ NTSTATUS odj_secrets_db_open(TALLOC_CTX *mem_ctx,
 		return NT_STATUS_NO_MEMORY;
 	}
 	db->lock_fd = -1;
+	db->snapshot_fd = -1;
 	talloc_set_destructor(db, db_destructor);
 	db->path = talloc_strdup(db, path);
 	if (db->path == NULL) {

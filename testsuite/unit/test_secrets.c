@@ -17,7 +17,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
+#include <signal.h>
 #include <unistd.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <param.h>
 #include <tdb.h>
@@ -582,9 +584,53 @@ static void test_db_new(void **state)
 	TALLOC_FREE(ctx);
 }
 
+/* Whether this process holds the memfd of a secrets.tdb snapshot */
+static bool have_snapshot_memfd(void)
+{
+	char link[64], target[256];
+	bool found = false;
+	int fd;
+
+	for (fd = 0; fd < 1024 && !found; fd++) {
+		ssize_t n;
+
+		snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+		n = readlink(link, target, sizeof(target) - 1);
+		if (n > 0) {
+			target[n] = '\0';
+			found = strstr(target, "memfd:odj-secrets-snapshot") !=
+				NULL;
+		}
+	}
+	return found;
+}
+
+/*
+ * Open under an RLIMIT_FSIZE below the file's size: the kernel will not
+ * copy it into a memfd, the snapshot is taken into memory instead.
+ */
+static void open_in_memory(TALLOC_CTX *ctx, const char *path,
+			   struct odj_secrets_db **db)
+{
+	struct rlimit old, small;
+	void (*old_handler)(int);
+	NTSTATUS status;
+
+	assert_int_equal(getrlimit(RLIMIT_FSIZE, &old), 0);
+	small = old;
+	small.rlim_cur = 512;
+	old_handler = signal(SIGXFSZ, SIG_IGN);
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &small), 0);
+	status = odj_secrets_db_open(ctx, path, db, NULL);
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &old), 0);
+	signal(SIGXFSZ, old_handler);
+	assert_nt_ok(status);
+}
+
 /*
  * An existing secrets.tdb comes back byte for byte, also after tdb has
- * written its recovery area (prepare) and the commit never came.
+ * written its recovery area (prepare) and the commit never came; from
+ * either kind of snapshot.
  */
 static void test_db_existing_restored(void **state)
 {
@@ -604,12 +650,18 @@ static void test_db_existing_restored(void **state)
 	TALLOC_FREE(db);
 	before = file_bytes(ctx, path);
 
-	for (round = 0; round < 2; round++) {
-		assert_nt_ok(odj_secrets_db_open(ctx, path, &db, NULL));
+	for (round = 0; round < 4; round++) {
+		if (round < 2) {
+			assert_nt_ok(odj_secrets_db_open(ctx, path, &db,
+							 NULL));
+		} else {
+			open_in_memory(ctx, path, &db);
+		}
 		assert_false(odj_secrets_db_created(db));
+		assert_int_equal(have_snapshot_memfd(), round < 2);
 		assert_true(odj_secrets_db_exists(db, r1.key));
 		assert_nt_ok(odj_secrets_db_apply(db, &r2, 1, NULL));
-		if (round == 1) {
+		if (round % 2 == 1) {
 			assert_nt_ok(odj_secrets_db_prepare(db, NULL));
 			after = file_bytes(ctx, path);
 			/* tdb has written: the point of the snapshot */
