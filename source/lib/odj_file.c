@@ -418,26 +418,6 @@ NTSTATUS odj_file_check_target(TALLOC_CTX *mem_ctx,
 	return NT_STATUS_OK;
 }
 
-/* Move tmp into place; without overwrite never replace a file. */
-static int install_file(const char *tmp, const char *path, bool overwrite)
-{
-	if (overwrite) {
-		return rename(tmp, path);
-	}
-	if (renameat2(AT_FDCWD, tmp, AT_FDCWD, path, RENAME_NOREPLACE) == 0) {
-		return 0;
-	}
-	if (errno != EINVAL && errno != ENOSYS) {
-		return -1;
-	}
-	/* file systems without RENAME_NOREPLACE: link() refuses too */
-	if (link(tmp, path) != 0) {
-		return -1;
-	}
-	unlink(tmp);
-	return 0;
-}
-
 NTSTATUS odj_file_save(TALLOC_CTX *mem_ctx,
 		       const char *path,
 		       DATA_BLOB ndr,
@@ -462,63 +442,23 @@ NTSTATUS odj_file_save_bytes(TALLOC_CTX *mem_ctx,
 			     bool overwrite,
 			     char **why)
 {
-	TALLOC_CTX *tmp_ctx = NULL;
-	char *tmp = NULL;
 	NTSTATUS status;
-	int fd = -1;
 	int err;
 
 	status = odj_file_check_target(mem_ctx, path, overwrite, why);
 	if (!NT_STATUS_IS_OK(status)) {
 		return status;
 	}
-	tmp_ctx = talloc_new(mem_ctx);
-	if (tmp_ctx == NULL) {
-		return NT_STATUS_NO_MEMORY;
-	}
-	tmp = talloc_asprintf(tmp_ctx, "%s.XXXXXX", path);
-	if (tmp == NULL) {
-		TALLOC_FREE(tmp_ctx);
-		return NT_STATUS_NO_MEMORY;
-	}
-	/* mkstemp creates the file 0600, whatever the umask */
-	fd = mkostemp(tmp, O_CLOEXEC);
-	if (fd == -1) {
-		err = errno;
-		odj_why(mem_ctx, why, "%s: cannot create a temporary file: %s",
-			path, strerror(err));
-		TALLOC_FREE(tmp_ctx);
-		return map_nt_error_from_unix_common(err);
-	}
-	if (!odj_write_all(fd, text.data, text.length) || fsync(fd) != 0) {
-		err = errno;
-		goto fail;
-	}
-	if (close(fd) != 0) {
-		fd = -1;
-		err = errno;
-		goto fail;
-	}
-	fd = -1;
-	if (install_file(tmp, path, overwrite) != 0) {
-		err = errno;
-		goto fail;
-	}
-	TALLOC_FREE(tmp_ctx);
-	return NT_STATUS_OK;
-
-fail:
-	if (fd != -1) {
-		close(fd);
-	}
-	unlink(tmp);
+	err = odj_write_file_atomic(path, text.data, text.length, 0600,
+				    overwrite);
 	if (err == EEXIST) {
 		odj_why(mem_ctx, why, "%s: file exists (refusing to "
 			"overwrite a provisioning file)", path);
-		TALLOC_FREE(tmp_ctx);
 		return NT_STATUS_OBJECT_NAME_COLLISION;
 	}
-	odj_why(mem_ctx, why, "%s: %s", path, strerror(err));
-	TALLOC_FREE(tmp_ctx);
-	return map_nt_error_from_unix_common(err);
+	if (err != 0) {
+		odj_why(mem_ctx, why, "%s: %s", path, strerror(err));
+		return map_nt_error_from_unix_common(err);
+	}
+	return NT_STATUS_OK;
 }

@@ -44,9 +44,10 @@ void odj_why_prefix(TALLOC_CTX *ctx, char **why, const char *fmt, ...)
 void odj_why_move(TALLOC_CTX *mem_ctx, char **why);
 
 /*
- * Read @p fd to its end (a pipe too) into a buffer wiped when freed;
- * more than @p max_size bytes is NT_STATUS_FILE_TOO_LARGE, "NAME: larger
- * than the N byte limit for WHAT".
+ * Read @p fd to its end (a pipe too) into a buffer wiped when freed,
+ * with a NUL after the data (not counted; PEM readers want one); more
+ * than @p max_size bytes is NT_STATUS_FILE_TOO_LARGE, "NAME: larger than
+ * the N byte limit for WHAT".
  */
 NTSTATUS odj_read_fd(TALLOC_CTX *mem_ctx,
 		     int fd,
@@ -275,11 +276,24 @@ NTSTATUS odj_search_sync(TALLOC_CTX *mem_ctx,
 			 const char *filter,
 			 struct ldb_result **res,
 			 char **why);
+/*
+ * A local regular file of at most @p max_size bytes (CA files, PReg
+ * files), as odj_read_fd() reads it.
+ */
 NTSTATUS odj_local_read(TALLOC_CTX *mem_ctx,
 			const char *path,
 			size_t max_size,
 			DATA_BLOB *bytes,
 			char **why);
+/*
+ * @p data as the whole of @p path, or nothing: a temporary file beside
+ * it (0600 until @p mode is set), fsynced, renamed into place.  Without
+ * @p replace an existing file stays, and the result is EEXIST.  Returns
+ * 0 or an errno; no temporary file is left.
+ */
+int odj_write_file_atomic(const char *path, const uint8_t *data, size_t len,
+			  mode_t mode, bool replace);
+/* odj_write_file_atomic(), replacing, with "PATH: error" in @p why */
 NTSTATUS odj_local_write(TALLOC_CTX *mem_ctx,
 			 const char *path,
 			 DATA_BLOB data,

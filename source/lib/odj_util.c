@@ -289,7 +289,7 @@ NTSTATUS odj_read_fd(TALLOC_CTX *mem_ctx,
 	for (;;) {
 		ssize_t n;
 
-		if (used == alloc) {
+		if (used == alloc - 1) {
 			uint8_t *bigger = NULL;
 
 			if (alloc > max_size) {
@@ -311,7 +311,7 @@ NTSTATUS odj_read_fd(TALLOC_CTX *mem_ctx,
 			buf = bigger;
 			alloc *= 2;
 		}
-		n = read(fd, buf + used, alloc - used);
+		n = read(fd, buf + used, alloc - 1 - used);
 		if (n == -1 && errno == EINTR) {
 			continue;
 		}
@@ -333,6 +333,7 @@ NTSTATUS odj_read_fd(TALLOC_CTX *mem_ctx,
 		TALLOC_FREE(buf);
 		return NT_STATUS_FILE_TOO_LARGE;
 	}
+	buf[used] = '\0';
 	*out = data_blob_const(buf, used);
 	return NT_STATUS_OK;
 }
@@ -343,9 +344,8 @@ NTSTATUS odj_local_read(TALLOC_CTX *mem_ctx,
 			DATA_BLOB *bytes,
 			char **why)
 {
-	uint8_t *buf = NULL;
 	struct stat st;
-	size_t done = 0;
+	NTSTATUS status;
 	int fd, err;
 
 	fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -365,31 +365,63 @@ NTSTATUS odj_local_read(TALLOC_CTX *mem_ctx,
 			"%zu)", path, (intmax_t)st.st_size, max_size);
 		return NT_STATUS_FILE_TOO_LARGE;
 	}
-	buf = talloc_array(mem_ctx, uint8_t, st.st_size + 1);
-	if (buf == NULL) {
-		close(fd);
-		return NT_STATUS_NO_MEMORY;
-	}
-	odj_wipe_on_free(buf);
-	while (done < (size_t)st.st_size) {
-		ssize_t n = read(fd, buf + done, st.st_size - done);
-
-		if (n == -1 && errno == EINTR) {
-			continue;
-		}
-		if (n <= 0) {
-			err = n == 0 ? EIO : errno;
-			close(fd);
-			TALLOC_FREE(buf);
-			odj_why(mem_ctx, why, "%s: %s", path, strerror(err));
-			return map_nt_error_from_unix_common(err);
-		}
-		done += n;
-	}
+	status = odj_read_fd(mem_ctx, fd, path, max_size, "this file", bytes,
+			     why);
 	close(fd);
-	buf[done] = '\0';		/* PEM readers like a final NUL */
-	*bytes = data_blob_const(buf, done);
-	return NT_STATUS_OK;
+	return status;
+}
+
+/* Move @p tmp into place; without @p replace never replace a file */
+static int install_file(const char *tmp, const char *path, bool replace)
+{
+	if (replace) {
+		return rename(tmp, path);
+	}
+	if (renameat2(AT_FDCWD, tmp, AT_FDCWD, path, RENAME_NOREPLACE) == 0) {
+		return 0;
+	}
+	if (errno != EINVAL && errno != ENOSYS) {
+		return -1;
+	}
+	/* file systems without RENAME_NOREPLACE: link() refuses too */
+	if (link(tmp, path) != 0) {
+		return -1;
+	}
+	unlink(tmp);
+	return 0;
+}
+
+int odj_write_file_atomic(const char *path, const uint8_t *data, size_t len,
+			  mode_t mode, bool replace)
+{
+	char *tmp = talloc_asprintf(NULL, "%s.XXXXXX", path);
+	int fd, err = 0;
+
+	if (tmp == NULL) {
+		return ENOMEM;
+	}
+	/* mkstemp: 0600 whatever the umask; widened below if wanted */
+	fd = mkostemp(tmp, O_CLOEXEC);
+	if (fd == -1) {
+		err = errno;
+		TALLOC_FREE(tmp);
+		return err;
+	}
+	if ((mode != 0600 && fchmod(fd, mode) != 0) ||
+	    !odj_write_all(fd, data, len) || fsync(fd) != 0) {
+		err = errno;
+	}
+	if (close(fd) != 0 && err == 0) {
+		err = errno;
+	}
+	if (err == 0 && install_file(tmp, path, replace) != 0) {
+		err = errno;
+	}
+	if (err != 0) {
+		unlink(tmp);
+	}
+	TALLOC_FREE(tmp);
+	return err;
 }
 
 NTSTATUS odj_local_write(TALLOC_CTX *mem_ctx,
@@ -398,39 +430,13 @@ NTSTATUS odj_local_write(TALLOC_CTX *mem_ctx,
 			 mode_t mode,
 			 char **why)
 {
-	char *tmp = NULL;
-	int fd, err = 0;
+	int err = odj_write_file_atomic(path, data.data, data.length, mode,
+					true);
 
-	tmp = talloc_asprintf(mem_ctx, "%s.XXXXXX", path);
-	if (tmp == NULL) {
-		return NT_STATUS_NO_MEMORY;
-	}
-	/* mkstemp: 0600 whatever the umask; widened below if wanted */
-	fd = mkostemp(tmp, O_CLOEXEC);
-	if (fd == -1) {
-		err = errno;
-		odj_why(mem_ctx, why, "%s: cannot create a temporary file: %s",
-			path, strerror(err));
-		TALLOC_FREE(tmp);
-		return map_nt_error_from_unix_common(err);
-	}
-	if (fchmod(fd, mode) != 0 || !odj_write_all(fd, data.data, data.length) ||
-	    fsync(fd) != 0) {
-		err = errno;
-	}
-	if (close(fd) != 0 && err == 0) {
-		err = errno;
-	}
-	if (err == 0 && rename(tmp, path) != 0) {
-		err = errno;
-	}
 	if (err != 0) {
-		unlink(tmp);
-		TALLOC_FREE(tmp);
 		odj_why(mem_ctx, why, "%s: %s", path, strerror(err));
 		return map_nt_error_from_unix_common(err);
 	}
-	TALLOC_FREE(tmp);
 	return NT_STATUS_OK;
 }
 
