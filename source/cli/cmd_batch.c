@@ -167,11 +167,6 @@ static bool check_batch_args(struct odj_cli *cli, const struct odj_args *args)
 	static const char * const single[] = {
 		"machine_name", "savefile", "printblob", NULL
 	};
-	/* the 2012 extensions are not passed to batches yet */
-	static const char * const later[] = {
-		"rootcacerts", "certtemplate", "ca_cert", "ca_key",
-		"policynames", "policypaths", NULL
-	};
 	size_t i;
 
 	if (odj_args_get(args, "domain") == NULL ||
@@ -185,13 +180,6 @@ static bool check_batch_args(struct odj_cli *cli, const struct odj_args *args)
 			odj_cli_error(cli, "%s is for one machine; a batch "
 				      "names its machines in the batch file "
 				      "and saves to savedir=", single[i]);
-			return false;
-		}
-	}
-	for (i = 0; later[i] != NULL; i++) {
-		if (odj_args_get(args, later[i]) != NULL) {
-			odj_cli_error(cli, "%s is not supported with batch= "
-				      "yet", later[i]);
 			return false;
 		}
 	}
@@ -357,6 +345,7 @@ int odj_cmd_provision_batch(struct odj_cli *cli, const struct odj_args *args)
 	struct odj_batch_result *results = NULL;
 	struct tevent_context *ev = NULL;
 	struct odj_dc **dcs = NULL;
+	struct odj_extras *extras = NULL;
 	const char *term = getenv("TERM");
 	size_t num = 0, num_results = 0;
 	char *why = NULL;
@@ -386,6 +375,12 @@ int odj_cmd_provision_batch(struct odj_cli *cli, const struct odj_args *args)
 		return ret;
 	}
 	o.dcs = dcs;
+	/* root CAs, template, policies: read once, before any account */
+	ret = odj_cli_extras_prepare(cli, dcs[0], args, &extras);
+	if (ret != ODJ_EXIT_OK) {
+		return ret;
+	}
+	o.extras = extras;
 	o.savedir = odj_args_get(args, "savedir");
 	o.unattend_dir = odj_args_get(args, "unattend");
 	odj_cli_provision_request(args, &o.defaults);

@@ -68,27 +68,23 @@ static bool check_extras(struct odj_cli *cli, const struct odj_args *args)
 	return true;
 }
 
-int odj_cli_extras(struct odj_cli *cli, struct odj_dc *dc,
-		   const struct odj_args *args,
-		   struct odj_provision_request *r)
+int odj_cli_extras_prepare(struct odj_cli *cli, struct odj_dc *dc,
+			   const struct odj_args *args,
+			   struct odj_extras **extras)
 {
 	TALLOC_CTX *ctx = cli->mem_ctx;
 	const char *names = odj_args_get(args, "policynames");
 	const char *paths = odj_args_get(args, "policypaths");
 	struct odj_extras_request x = {
-		.machine_name = r->machine_name,
-		.dns_suffix = r->jp2_primary_dns,
 		.root_ca_certs = odj_args_flag(args, "rootcacerts"),
 		.cert_template = odj_args_get(args, "certtemplate"),
 	};
 	const char **name_list = NULL;
 	const char **path_list = NULL;
-	struct odj_part *parts = NULL;
-	uint32_t num_parts = 0;
-	bool roots = false;
 	char *why = NULL;
 	NTSTATUS status;
 
+	*extras = NULL;
 	if (!check_extras(cli, args)) {
 		return ODJ_EXIT_USAGE;
 	}
@@ -119,13 +115,34 @@ int odj_cli_extras(struct odj_cli *cli, struct odj_dc *dc,
 	if (names != NULL && cli->krb5_ccache != NULL) {
 		setenv("KRB5CCNAME", cli->krb5_ccache, 1);
 	}
-	status = odj_extras_build(ctx, dc, &x, &parts, &num_parts, &roots,
-				  &why);
+	status = odj_extras_prepare(ctx, dc, &x, extras, &why);
+	if (!NT_STATUS_IS_OK(status)) {
+		return odj_cli_fail(cli, status, why);
+	}
+	return ODJ_EXIT_OK;
+}
+
+int odj_cli_extras(struct odj_cli *cli, struct odj_dc *dc,
+		   const struct odj_args *args,
+		   struct odj_provision_request *r)
+{
+	struct odj_extras *extras = NULL;
+	struct odj_part *parts = NULL;
+	char *why = NULL;
+	NTSTATUS status;
+	int ret;
+
+	ret = odj_cli_extras_prepare(cli, dc, args, &extras);
+	if (ret != ODJ_EXIT_OK || extras == NULL) {
+		return ret;
+	}
+	status = odj_extras_for_machine(cli->mem_ctx, extras, r->machine_name,
+					r->jp2_primary_dns, &parts,
+					&r->num_extra_parts, &r->root_ca_certs,
+					&why);
 	if (!NT_STATUS_IS_OK(status)) {
 		return odj_cli_fail(cli, status, why);
 	}
 	r->extra_parts = parts;
-	r->num_extra_parts = num_parts;
-	r->root_ca_certs = roots;
 	return ODJ_EXIT_OK;
 }

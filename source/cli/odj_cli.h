@@ -136,11 +136,17 @@ int odj_cmd_provision(struct odj_cli *cli);
 struct odj_args;
 struct odj_provision_request;
 struct odj_dc;
+struct odj_extras;
 
 /*
- * provision's certificate and policy arguments (cmd_extras.c): fill
- * r->extra_parts and r->root_ca_certs; ODJ_EXIT_OK or the exit code.
+ * provision's certificate and policy arguments (cmd_extras.c), read from
+ * the DC once: *extras stays NULL when none are given.  ODJ_EXIT_OK or
+ * the exit code.
  */
+int odj_cli_extras_prepare(struct odj_cli *cli, struct odj_dc *dc,
+			   const struct odj_args *args,
+			   struct odj_extras **extras);
+/* The same for one machine: fill r->extra_parts and r->root_ca_certs */
 int odj_cli_extras(struct odj_cli *cli, struct odj_dc *dc,
 		   const struct odj_args *args,
 		   struct odj_provision_request *r);

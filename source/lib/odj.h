@@ -492,6 +492,8 @@ struct odj_batch_result {
 };
 
 /** How to run a batch. */
+struct odj_extras;
+
 struct odj_batch_options {
 	/* connected DCs of one domain; machines are spread over them */
 	struct odj_dc * const *dcs;
@@ -507,6 +509,12 @@ struct odj_batch_options {
 	 * instead of being skipped or refused.
 	 */
 	struct odj_provision_request defaults;
+	/*
+	 * The 2012 extensions, from odj_extras_prepare(), or NULL: each
+	 * machine gets odj_extras_for_machine()'s parts (its own
+	 * certificate with a template) instead of defaults.extra_parts.
+	 */
+	const struct odj_extras *extras;
 	/* called after each machine, from the event loop */
 	void (*progress)(const struct odj_batch_result *result,
 			 size_t done, size_t total, void *private_data);
@@ -1243,6 +1251,36 @@ ODJ_PUBLIC NTSTATUS odj_extras_build(TALLOC_CTX *mem_ctx,
 				     uint32_t *num_parts,
 				     bool *root_ca_certs,
 				     char **why);
+
+/** The extensions of a provisioning, read once for many machines. */
+struct odj_extras;
+
+/**
+ * @brief Read what every machine shares from the DC: the root CAs, the
+ * certificate template, the policies (SYSVOL or local files).  Errors as
+ * odj_extras_build().  @p req->machine_name and dns_suffix are not used;
+ * @p req->ca must outlive @p extras.
+ */
+ODJ_PUBLIC NTSTATUS odj_extras_prepare(TALLOC_CTX *mem_ctx,
+				       struct odj_dc *dc,
+				       const struct odj_extras_request *req,
+				       struct odj_extras **extras,
+				       char **why);
+
+/**
+ * @brief One machine's parts: copies of the shared ones and, with a
+ * template, its own key and certificate (for "machine.suffix", @p
+ * dns_suffix NULL: the domain's), issued by the CA backend.  No DC
+ * contact.
+ */
+ODJ_PUBLIC NTSTATUS odj_extras_for_machine(TALLOC_CTX *mem_ctx,
+					   const struct odj_extras *extras,
+					   const char *machine_name,
+					   const char *dns_suffix,
+					   struct odj_part **parts,
+					   uint32_t *num_parts,
+					   bool *root_ca_certs,
+					   char **why);
 
 /** @} */
 

@@ -4,6 +4,11 @@
  * package (a CERT_PROVIDER and a POLICY_PROVIDER part), built before the
  * account is created so that any failure leaves nothing on the DC.
  *
+ * In two steps, so that a batch reads the directory and SYSVOL once:
+ * odj_extras_prepare() fetches the root CAs, the template and the
+ * policies; odj_extras_for_machine() copies those parts and issues the
+ * machine's certificate, without the DC.
+ *
  * Also a synchronous search on the DC connection, which the certificate
  * and policy code share.
  */
@@ -59,13 +64,11 @@ NTSTATUS odj_search_sync(TALLOC_CTX *mem_ctx,
 	return status;
 }
 
-static NTSTATUS cert_part(TALLOC_CTX *mem_ctx, struct odj_dc *dc,
-			  const struct odj_extras_request *req,
-			  const char *dns_name,
-			  struct OP_CERT_PART **_part, char **why)
+/* The CERT part every machine shares: the root CAs */
+static NTSTATUS roots_part(TALLOC_CTX *mem_ctx, struct odj_dc *dc,
+			   struct OP_CERT_PART **_part, char **why)
 {
 	struct OP_CERT_PART *part = NULL;
-	struct odj_cert_template *tmpl = NULL;
 	DATA_BLOB *roots = NULL;
 	size_t num_roots = 0;
 	NTSTATUS status;
@@ -86,24 +89,6 @@ static NTSTATUS cert_part(TALLOC_CTX *mem_ctx, struct odj_dc *dc,
 	status = odj_certs_root_store(part, roots, num_roots,
 				      part->pSstStores, why);
 	TALLOC_FREE(roots);
-	if (!NT_STATUS_IS_OK(status) || req->cert_template == NULL) {
-		*_part = part;
-		return status;
-	}
-
-	status = odj_certs_find_template(part, dc, req->cert_template, &tmpl,
-					 why);
-	if (!NT_STATUS_IS_OK(status)) {
-		return status;
-	}
-	part->pPfxStores = talloc_zero(part, struct OP_CERT_PFX_STORE);
-	if (part->pPfxStores == NULL) {
-		return NT_STATUS_NO_MEMORY;
-	}
-	part->cPfxStores = 1;
-	status = odj_certs_enroll(part, req->ca, tmpl, dns_name,
-				  part->pPfxStores, why);
-	TALLOC_FREE(tmpl);
 	*_part = part;
 	return status;
 }
@@ -218,86 +203,188 @@ static bool add_part(TALLOC_CTX *mem_ctx, struct odj_part **parts,
 	return true;
 }
 
-static char *machine_dns_name(TALLOC_CTX *mem_ctx, struct odj_dc *dc,
-			      const struct odj_extras_request *req)
+struct odj_extras {
+	struct odj_part *parts;		/* shared: CERT (roots), POLICY */
+	uint32_t num_parts;
+	bool root_ca_certs;
+	struct odj_cert_template *tmpl;	/* NULL: no machine certificate */
+	struct odj_ca_backend *ca;	/* the caller's */
+	const char *dns_domain;
+};
+
+NTSTATUS odj_extras_prepare(TALLOC_CTX *mem_ctx,
+			    struct odj_dc *dc,
+			    const struct odj_extras_request *req,
+			    struct odj_extras **_extras,
+			    char **why)
 {
-	const char *suffix = req->dns_suffix != NULL ? req->dns_suffix :
-			     odj_dc_info(dc)->dns_domain;
+	struct odj_extras *x = NULL;
+	struct OP_CERT_PART *cert = NULL;
+	struct OP_POLICY_PART *policy = NULL;
+	NTSTATUS status = NT_STATUS_OK;
+
+	if (dc == NULL || req == NULL || _extras == NULL ||
+	    (req->cert_template != NULL && req->ca == NULL) ||
+	    (req->num_policy_names > 0 && req->policy_names == NULL) ||
+	    (req->num_policy_paths > 0 && req->policy_paths == NULL)) {
+		return NT_STATUS_INVALID_PARAMETER;
+	}
+	x = talloc_zero(mem_ctx, struct odj_extras);
+	if (x == NULL) {
+		return NT_STATUS_NO_MEMORY;
+	}
+	x->ca = req->ca;
+	x->dns_domain = talloc_strdup(x, odj_dc_info(dc)->dns_domain);
+	if (x->dns_domain == NULL) {
+		status = NT_STATUS_NO_MEMORY;
+		goto done;
+	}
+	/* djoin: /CERTTEMPLATE implies /ROOTCACERTS */
+	x->root_ca_certs = req->root_ca_certs || req->cert_template != NULL;
+	if (x->root_ca_certs) {
+		status = roots_part(x, dc, &cert, why);
+		if (NT_STATUS_IS_OK(status) &&
+		    !add_part(x, &x->parts, &x->num_parts, ODJ_PART_CERT,
+			      cert)) {
+			status = NT_STATUS_NO_MEMORY;
+		}
+	}
+	if (NT_STATUS_IS_OK(status) && req->cert_template != NULL) {
+		status = odj_certs_find_template(x, dc, req->cert_template,
+						 &x->tmpl, why);
+	}
+	if (NT_STATUS_IS_OK(status) &&
+	    (req->num_policy_names > 0 || req->num_policy_paths > 0)) {
+		status = policy_part(x, dc, req, &policy, why);
+		if (NT_STATUS_IS_OK(status) &&
+		    !add_part(x, &x->parts, &x->num_parts, ODJ_PART_POLICY,
+			      policy)) {
+			status = NT_STATUS_NO_MEMORY;
+		}
+	}
+done:
+	odj_why_move(mem_ctx, why);
+	if (!NT_STATUS_IS_OK(status)) {
+		TALLOC_FREE(x);
+		return status;
+	}
+	*_extras = x;
+	return NT_STATUS_OK;
+}
+
+/* "name.suffix", lower case, as the certificate's subject and SAN */
+static char *machine_dns_name(TALLOC_CTX *mem_ctx, const char *machine_name,
+			      const char *suffix)
+{
 	char *name = NULL;
 	char *p = NULL;
 
-	if (req->machine_name == NULL || suffix == NULL) {
+	if (machine_name == NULL || suffix == NULL) {
 		return NULL;
 	}
-	name = talloc_asprintf(mem_ctx, "%s.%s", req->machine_name, suffix);
+	name = talloc_asprintf(mem_ctx, "%s.%s", machine_name, suffix);
 	for (p = name; p != NULL && *p != '\0'; p++) {
 		*p = tolower((unsigned char)*p);
 	}
 	return name;
 }
 
-NTSTATUS odj_extras_build(TALLOC_CTX *mem_ctx,
-			  struct odj_dc *dc,
-			  const struct odj_extras_request *req,
-			  struct odj_part **_parts,
-			  uint32_t *_num_parts,
-			  bool *root_ca_certs,
-			  char **why)
+static NTSTATUS enroll_machine(TALLOC_CTX *mem_ctx,
+			       const struct odj_extras *x,
+			       struct OP_CERT_PART *cert,
+			       const char *machine_name,
+			       const char *dns_suffix,
+			       char **why)
+{
+	char *dns_name = machine_dns_name(mem_ctx, machine_name,
+					  dns_suffix != NULL ? dns_suffix :
+					  x->dns_domain);
+
+	if (dns_name == NULL) {
+		odj_why(mem_ctx, why, "a machine certificate needs the "
+			"machine's name");
+		return NT_STATUS_INVALID_PARAMETER;
+	}
+	cert->pPfxStores = talloc_zero(cert, struct OP_CERT_PFX_STORE);
+	if (cert->pPfxStores == NULL) {
+		return NT_STATUS_NO_MEMORY;
+	}
+	cert->cPfxStores = 1;
+	return odj_certs_enroll(cert, x->ca, x->tmpl, dns_name,
+				cert->pPfxStores, why);
+}
+
+NTSTATUS odj_extras_for_machine(TALLOC_CTX *mem_ctx,
+				const struct odj_extras *x,
+				const char *machine_name,
+				const char *dns_suffix,
+				struct odj_part **_parts,
+				uint32_t *_num_parts,
+				bool *root_ca_certs,
+				char **why)
 {
 	TALLOC_CTX *tmp_ctx = NULL;
-	struct OP_CERT_PART *cert = NULL;
-	struct OP_POLICY_PART *policy = NULL;
 	struct odj_part *parts = NULL;
-	uint32_t num_parts = 0;
-	bool roots = false;
+	uint32_t num_parts = 0, i;
 	NTSTATUS status = NT_STATUS_OK;
 
-	if (dc == NULL || req == NULL || _parts == NULL ||
-	    _num_parts == NULL || root_ca_certs == NULL ||
-	    (req->cert_template != NULL && req->ca == NULL) ||
-	    (req->num_policy_names > 0 && req->policy_names == NULL) ||
-	    (req->num_policy_paths > 0 && req->policy_paths == NULL)) {
+	if (x == NULL || _parts == NULL || _num_parts == NULL ||
+	    root_ca_certs == NULL) {
 		return NT_STATUS_INVALID_PARAMETER;
 	}
 	tmp_ctx = talloc_new(mem_ctx);
 	if (tmp_ctx == NULL) {
 		return NT_STATUS_NO_MEMORY;
 	}
-	/* djoin: /CERTTEMPLATE implies /ROOTCACERTS */
-	roots = req->root_ca_certs || req->cert_template != NULL;
-	if (roots) {
-		char *dns_name = machine_dns_name(tmp_ctx, dc, req);
+	for (i = 0; NT_STATUS_IS_OK(status) && i < x->num_parts; i++) {
+		void *copy = NULL;
 
-		if (req->cert_template != NULL && dns_name == NULL) {
-			status = NT_STATUS_INVALID_PARAMETER;
-			goto done;
-		}
-		status = cert_part(tmp_ctx, dc, req, dns_name, &cert, why);
+		status = odj_part_copy(tmp_ctx, &x->parts[i], &copy, why);
 		if (!NT_STATUS_IS_OK(status)) {
-			goto done;
+			break;
 		}
-		if (!add_part(tmp_ctx, &parts, &num_parts, ODJ_PART_CERT,
-			      cert)) {
+		if (x->parts[i].kind == ODJ_PART_CERT && x->tmpl != NULL) {
+			status = enroll_machine(tmp_ctx, x, copy, machine_name,
+						dns_suffix, why);
+		}
+		if (NT_STATUS_IS_OK(status) &&
+		    !add_part(tmp_ctx, &parts, &num_parts, x->parts[i].kind,
+			      copy)) {
 			status = NT_STATUS_NO_MEMORY;
-			goto done;
 		}
 	}
-	if (req->num_policy_names > 0 || req->num_policy_paths > 0) {
-		status = policy_part(tmp_ctx, dc, req, &policy, why);
-		if (!NT_STATUS_IS_OK(status)) {
-			goto done;
-		}
-		if (!add_part(tmp_ctx, &parts, &num_parts, ODJ_PART_POLICY,
-			      policy)) {
-			status = NT_STATUS_NO_MEMORY;
-			goto done;
-		}
+	if (NT_STATUS_IS_OK(status)) {
+		*_parts = talloc_steal(mem_ctx, parts);
+		*_num_parts = num_parts;
+		*root_ca_certs = x->root_ca_certs;
 	}
-	*_parts = talloc_steal(mem_ctx, parts);
-	*_num_parts = num_parts;
-	*root_ca_certs = roots;
-done:
 	odj_why_move(mem_ctx, why);
 	TALLOC_FREE(tmp_ctx);
+	return status;
+}
+
+NTSTATUS odj_extras_build(TALLOC_CTX *mem_ctx,
+			  struct odj_dc *dc,
+			  const struct odj_extras_request *req,
+			  struct odj_part **parts,
+			  uint32_t *num_parts,
+			  bool *root_ca_certs,
+			  char **why)
+{
+	struct odj_extras *x = NULL;
+	NTSTATUS status;
+
+	if (req == NULL || parts == NULL || num_parts == NULL ||
+	    root_ca_certs == NULL) {
+		return NT_STATUS_INVALID_PARAMETER;
+	}
+	status = odj_extras_prepare(mem_ctx, dc, req, &x, why);
+	if (!NT_STATUS_IS_OK(status)) {
+		return status;
+	}
+	status = odj_extras_for_machine(mem_ctx, x, req->machine_name,
+					req->dns_suffix, parts, num_parts,
+					root_ca_certs, why);
+	TALLOC_FREE(x);
 	return status;
 }

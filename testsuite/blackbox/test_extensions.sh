@@ -24,8 +24,6 @@ ENVD=$ODJ_TOP/testsuite/env
 ADMIN="$ODJ_ADMIN_USER%$ODJ_ADMIN_PASS"
 CONF=$ODJ_ADMIN_SMBCONF
 DOMDN="DC=odj,DC=test"
-PKS="CN=Public Key Services,CN=Services,CN=Configuration,$DOMDN"
-NTAUTH="CN=NTAuthCertificates,$PKS"
 RUN=$$
 # Debian's python3 with Samba's modules (a pyenv one first on PATH lacks them)
 PY=/usr/bin/python3
@@ -60,55 +58,21 @@ v=($2)
 print(v if isinstance(v, str) else json.dumps(v))"
 }
 
+. "$(dirname "$0")/extensions_env.sh"
+NTAUTH="CN=NTAuthCertificates,$PKS"
+
 # --- a CA as AD CS publishes it, and an issuing CA below it for NTAuth
 CA_CN="ODJ Ext Test CA $RUN"
-cat >"$S/ca.tmpl" <<EOF
-organization = "samba-odj test"
-cn = "$CA_CN"
-ca
-cert_signing_key
-crl_signing_key
-expiration_days = 3650
-EOF
-cat >"$S/sub.tmpl" <<EOF
-organization = "samba-odj test"
-cn = "ODJ Ext Issuing CA $RUN"
-ca
-cert_signing_key
-expiration_days = 365
-EOF
-{
-	certtool --generate-privkey --key-type=rsa --bits=2048 \
-		--outfile "$S/ca-key.pem" &&
-	certtool --generate-self-signed --load-privkey "$S/ca-key.pem" \
-		--template "$S/ca.tmpl" --outfile "$S/ca.pem" &&
-	certtool --generate-privkey --key-type=rsa --bits=2048 \
-		--outfile "$S/sub-key.pem" &&
-	certtool --generate-certificate --load-privkey "$S/sub-key.pem" \
-		--load-ca-certificate "$S/ca.pem" \
-		--load-ca-privkey "$S/ca-key.pem" --template "$S/sub.tmpl" \
-		--outfile "$S/sub.pem" &&
-	certtool --generate-privkey --key-type=rsa --bits=2048 \
-		--outfile "$S/other-key.pem"
-} >"$S/certtool.log" 2>&1 || { cat "$S/certtool.log"; exit 1; }
-CA_SHA1=$(openssl x509 -in "$S/ca.pem" -noout -fingerprint -sha1 |
-	sed 's/.*=//; s/://g')
-SUB_SHA1=$(openssl x509 -in "$S/sub.pem" -noout -fingerprint -sha1 |
-	sed 's/.*=//; s/://g')
-b64der() {
-	openssl x509 -in "$1" -outform DER | base64 -w0
-}
+ext_ca "$S/ca-key.pem" "$S/ca.pem" "$CA_CN" || exit 1
+ext_ca "$S/sub-key.pem" "$S/sub.pem" "ODJ Ext Issuing CA $RUN" \
+	"$S/ca-key.pem" "$S/ca.pem" || exit 1
+certtool --generate-privkey --key-type=rsa --bits=2048 \
+	--outfile "$S/other-key.pem" >/dev/null 2>&1 || exit 1
+CA_SHA1=$(ext_sha1 "$S/ca.pem")
+SUB_SHA1=$(ext_sha1 "$S/sub.pem")
 
 CA_DN="CN=OdjTestCA$RUN,CN=Certification Authorities,$PKS"
-cat >"$S/ca.ldif" <<EOF
-dn: $CA_DN
-objectClass: top
-objectClass: certificationAuthority
-cn: OdjTestCA$RUN
-cACertificate:: $(b64der "$S/ca.pem")
-authorityRevocationList:: AA==
-certificateRevocationList:: AA==
-EOF
+ext_ca_ldif "$CA_DN" "OdjTestCA$RUN" "$S/ca.pem" >"$S/ca.ldif"
 NTAUTH_CREATED=0
 if ldbsearch "${H[@]}" -b "$NTAUTH" -s base dn 2>/dev/null |
 	grep -q '^dn: '; then
@@ -134,90 +98,18 @@ certificateRevocationList:: AA==
 EOF
 fi
 
-# --- a certificate template like AD CS's "Computer": server and client
-# authentication, digital signature + key encipherment, 2048 bits, 1 year
+# --- a certificate template like AD CS's "Computer"
 TPL=OdjTpl$RUN
 TPL_DISPLAY="ODJ Test Machine $RUN"
 TPL_DN="CN=$TPL,CN=Certificate Templates,$PKS"
 TPL_OID=1.3.6.1.4.1.311.21.8.4242.$RUN.1.100
-cat >"$S/tpl.ldif" <<EOF
-dn: $TPL_DN
-objectClass: top
-objectClass: pKICertificateTemplate
-cn: $TPL
-displayName: $TPL_DISPLAY
-flags: 131680
-revision: 100
-pKIDefaultKeySpec: 1
-pKIKeyUsage:: oAA=
-pKIMaxIssuingDepth: 0
-pKICriticalExtensions: 2.5.29.15
-pKIExpirationPeriod:: AEA5hy7h/v8=
-pKIOverlapPeriod:: AICmCv/e//8=
-pKIExtendedKeyUsage: 1.3.6.1.5.5.7.3.1
-pKIExtendedKeyUsage: 1.3.6.1.5.5.7.3.2
-msPKI-RA-Signature: 0
-msPKI-Enrollment-Flag: 32
-msPKI-Private-Key-Flag: 16
-msPKI-Certificate-Name-Flag: 402653184
-msPKI-Minimal-Key-Size: 2048
-msPKI-Template-Schema-Version: 2
-msPKI-Template-Minor-Revision: 2
-msPKI-Cert-Template-OID: $TPL_OID
-msPKI-Certificate-Application-Policy: 1.3.6.1.5.5.7.3.1
-msPKI-Certificate-Application-Policy: 1.3.6.1.5.5.7.3.2
-EOF
+ext_template_ldif "$TPL_DN" "$TPL" "$TPL_DISPLAY" "$TPL_OID" >"$S/tpl.ldif"
 
 # --- Registry.pol written by Samba's own code, every value type
-$PY - "$S/Registry.pol" "$S/expected.json" <<'EOF'
-import json, sys
-from samba.dcerpc import preg, misc
-from samba.ndr import ndr_pack
-K = 'Software\\Policies\\OdjTest'
-vals = [
-    (K, 'StringValue', misc.REG_SZ, 'Hello, ODJ \u00fc', 'Hello, ODJ \u00fc'),
-    (K, 'DwordValue', misc.REG_DWORD, 0x12345678, 0x12345678),
-    (K, 'QwordValue', misc.REG_QWORD, 0x1122334455667788,
-     0x1122334455667788),
-    (K, 'MultiValue', misc.REG_MULTI_SZ,
-     'one\x00two\x00three\x00\x00'.encode('utf-16le'),
-     ['one', 'two', 'three']),
-    (K, 'ExpandValue', misc.REG_EXPAND_SZ, '%SystemRoot%\\odj',
-     '%SystemRoot%\\odj'),
-    (K, 'BinaryValue', misc.REG_BINARY, bytes([0, 1, 2, 0xfe, 0xff]),
-     '000102feff'),
-    (K + '\\Sub', '**del.Obsolete', misc.REG_SZ, ' ', ' '),
-    (K + '\\Sub', '**delvals.', misc.REG_SZ, ' ', ' '),
-]
-f = preg.file()
-f.header.signature = 'PReg'
-f.header.version = 1
-entries = []
-for k, v, t, d, _ in vals:
-    e = preg.entry()
-    e.keyname, e.valuename, e.type, e.data = k, v, t, d
-    entries.append(e)
-f.num_entries = len(entries)
-f.entries = entries
-open(sys.argv[1], 'wb').write(ndr_pack(f))
-json.dump([[k, v, t, x] for k, v, t, _, x in vals], open(sys.argv[2], 'w'))
-EOF
+ext_registry_pol "$S/Registry.pol" "$S/expected.json" \
+	'Software\Policies\OdjTest' || exit 1
 # a damaged one: cut inside the second entry
 head -c 200 "$S/Registry.pol" >"$S/corrupt.pol"
-
-# gpo_create VAR NAME: a new GPO's {GUID} in VAR, deleted at the end
-GPOS=()
-gpo_create() {
-	local -n _guid=$1
-	_guid=$(samba-tool gpo create "$2" "${H[@]}" 2>&1 |
-		sed -n "s/^GPO '.*' created as \({.*}\)$/\1/p")
-	[ -n "$_guid" ] && GPOS+=("$_guid")
-}
-gpo_put() {
-	smbclient "//$ODJ_DC_NAME/sysvol" -U "$ADMIN" --configfile="$CONF" \
-		-c "put $2 $ODJ_DNS_DOMAIN/Policies/$1/Machine/Registry.pol" \
-		>/dev/null 2>&1
-}
 
 GPO_PATH_MOVED=
 cleanup() {
@@ -484,6 +376,50 @@ testit "restore the GPO's path" ldbmodify "${H[@]}" "$S/gpo-path-back.ldif"
 GPO_PATH_MOVED=
 check "bad input: no account on the DC" '! exists "$N9"'
 check "bad input: no blob" '[ ! -e "$S/$N9.odj" ]'
+
+# --- a batch: root CAs and policies read once, a certificate per machine
+name NB1 b1
+name NB2 b2
+name NB3 b3
+printf '%s\n' "$NB1" "$NB2" "$NB3,,,,branch.odj.test" >"$S/batch.csv"
+mkdir "$S/batch"
+testit_grep "batch with rootcacerts certtemplate policynames" \
+	"^Batch of 3 machines.*: 3 created, 0 reused, 0 skipped, 0 failed" \
+	provision batch="$S/batch.csv" savedir="$S/batch" rootcacerts \
+	certtemplate="$TPL" ca_cert="$S/ca.pem" ca_key="$S/ca-key.pem" \
+	policynames="$GPO_NAME" -U "$ADMIN"
+for n in "$NB1" "$NB2" "$NB3"; do
+	F=$S/batch/$n.odj
+	check "batch $n: CERT part with the root CA" \
+		'odj dump "$F" | grep -q "subject: CN=$CA_CN,O=samba-odj test"'
+	check "batch $n: POLICY part, every value from SYSVOL" \
+		'cmp_policy "$F" "$GUID"'
+	json "$F" "parts['CERT_PROVIDER']['pfx_stores'][0]['pfx']" |
+		xxd -r -p >"$S/$n.pfx"
+	openssl pkcs12 -in "$S/$n.pfx" -passin pass: -nokeys -clcerts \
+		-out "$S/$n.crt" 2>/dev/null
+	check "batch $n: its own certificate chains to the CA" \
+		'openssl verify -CAfile "$S/ca.pem" "$S/$n.crt" >/dev/null'
+done
+check "batch: each certificate names its machine (and the batch's DNS suffix)" \
+	'openssl x509 -in "$S/$NB1.crt" -noout -ext subjectAltName |
+	 grep -q "DNS:$NB1\.odj\.test" &&
+	 openssl x509 -in "$S/$NB3.crt" -noout -ext subjectAltName |
+	 grep -q "DNS:$NB3\.branch\.odj\.test"'
+check "batch: three different keys" \
+	'[ "$(for n in "$NB1" "$NB2" "$NB3"; do
+	      openssl x509 -in "$S/$n.crt" -noout -pubkey | sha256sum
+	  done | sort -u | wc -l)" = 3 ]'
+name NB9 b9
+printf '%s\n' "$NB9" >"$S/batch9.csv"
+mkdir "$S/batch9"
+testit_exit "batch with an unknown template: exit 6, before any account" 6 \
+	"no certificate template 'NoSuchTemplate$RUN'" \
+	provision batch="$S/batch9.csv" savedir="$S/batch9" \
+	certtemplate="NoSuchTemplate$RUN" ca_cert="$S/ca.pem" \
+	ca_key="$S/ca-key.pem" -U "$ADMIN"
+check "batch with an unknown template: no account, no blob" \
+	'! exists "$NB9" && [ -z "$(ls "$S/batch9")" ]'
 
 # --- Samba's requestodj accepts a blob with CERT and POLICY parts
 name NJ q

@@ -28,13 +28,12 @@ ENVD=$ODJ_TOP/testsuite/env
 ADMIN="$ODJ_ADMIN_USER%$ODJ_ADMIN_PASS"
 CONF=$ODJ_ADMIN_SMBCONF
 DOMDN="DC=odj,DC=test"
-PKS="CN=Public Key Services,CN=Services,CN=Configuration,$DOMDN"
 RUN=$$
 PY=/usr/bin/python3
 H=(-H "ldap://$ODJ_DC_NAME" -U "$ADMIN" --configfile="$CONF")
+. "$(dirname "$0")/extensions_env.sh"
 
 NAMES=()
-GPOS=()
 CLIENTS=()
 MOUNTS=()
 CA_DN="CN=OdjCliCA$RUN,CN=Certification Authorities,$PKS"
@@ -65,98 +64,20 @@ trap cleanup EXIT
 
 # --- a root CA, its certificationAuthority object, a template, a GPO
 CA_CN="ODJ Client Test CA $RUN"
-cat >"$S/ca.tmpl" <<EOF
-organization = "samba-odj test"
-cn = "$CA_CN"
-ca
-cert_signing_key
-crl_signing_key
-expiration_days = 3650
-EOF
-{
-	certtool --generate-privkey --key-type=rsa --bits=2048 \
-		--outfile "$S/ca-key.pem" &&
-	certtool --generate-self-signed --load-privkey "$S/ca-key.pem" \
-		--template "$S/ca.tmpl" --outfile "$S/ca.pem"
-} >"$S/certtool.log" 2>&1 || { cat "$S/certtool.log"; exit 1; }
-CA_SHA1=$(openssl x509 -in "$S/ca.pem" -noout -fingerprint -sha1 |
-	sed 's/.*=//; s/://g')
-cat >"$S/ca.ldif" <<EOF
-dn: $CA_DN
-objectClass: top
-objectClass: certificationAuthority
-cn: OdjCliCA$RUN
-cACertificate:: $(openssl x509 -in "$S/ca.pem" -outform DER | base64 -w0)
-authorityRevocationList:: AA==
-certificateRevocationList:: AA==
-EOF
-cat >"$S/tpl.ldif" <<EOF
-dn: $TPL_DN
-objectClass: top
-objectClass: pKICertificateTemplate
-cn: $TPL
-displayName: ODJ Client Test Machine $RUN
-flags: 131680
-revision: 100
-pKIDefaultKeySpec: 1
-pKIKeyUsage:: oAA=
-pKIMaxIssuingDepth: 0
-pKICriticalExtensions: 2.5.29.15
-pKIExpirationPeriod:: AEA5hy7h/v8=
-pKIOverlapPeriod:: AICmCv/e//8=
-pKIExtendedKeyUsage: 1.3.6.1.5.5.7.3.1
-pKIExtendedKeyUsage: 1.3.6.1.5.5.7.3.2
-msPKI-RA-Signature: 0
-msPKI-Enrollment-Flag: 32
-msPKI-Private-Key-Flag: 16
-msPKI-Certificate-Name-Flag: 402653184
-msPKI-Minimal-Key-Size: 2048
-msPKI-Template-Schema-Version: 2
-msPKI-Template-Minor-Revision: 2
-msPKI-Cert-Template-OID: 1.3.6.1.4.1.311.21.8.4243.$RUN.1.100
-EOF
-$PY - "$S/Registry.pol" "$S/expected.json" <<'EOF'
-import json, sys
-from samba.dcerpc import preg, misc
-from samba.ndr import ndr_pack
-K = 'Software\\Policies\\OdjClientTest'
-vals = [
-    (K, 'StringValue', misc.REG_SZ, 'Hello, ODJ \u00fc', 'Hello, ODJ \u00fc'),
-    (K, 'DwordValue', misc.REG_DWORD, 0x12345678, 0x12345678),
-    (K, 'QwordValue', misc.REG_QWORD, 0x1122334455667788,
-     0x1122334455667788),
-    (K, 'MultiValue', misc.REG_MULTI_SZ,
-     'one\x00two\x00\x00'.encode('utf-16le'), ['one', 'two']),
-    (K, 'ExpandValue', misc.REG_EXPAND_SZ, '%SystemRoot%\\odj',
-     '%SystemRoot%\\odj'),
-    (K, 'BinaryValue', misc.REG_BINARY, bytes([0, 1, 0xfe, 0xff]),
-     '0001feff'),
-    (K + '\\Sub', '**del.Obsolete', misc.REG_SZ, ' ', ' '),
-]
-f = preg.file()
-f.header.signature = 'PReg'
-f.header.version = 1
-entries = []
-for k, v, t, d, _ in vals:
-    e = preg.entry()
-    e.keyname, e.valuename, e.type, e.data = k, v, t, d
-    entries.append(e)
-f.num_entries = len(entries)
-f.entries = entries
-open(sys.argv[1], 'wb').write(ndr_pack(f))
-json.dump([[k, v, t, x] for k, v, t, _, x in vals], open(sys.argv[2], 'w'))
-EOF
+ext_ca "$S/ca-key.pem" "$S/ca.pem" "$CA_CN" || exit 1
+CA_SHA1=$(ext_sha1 "$S/ca.pem")
+ext_ca_ldif "$CA_DN" "OdjCliCA$RUN" "$S/ca.pem" >"$S/ca.ldif"
+ext_template_ldif "$TPL_DN" "$TPL" "ODJ Client Test Machine $RUN" \
+	"1.3.6.1.4.1.311.21.8.4243.$RUN.1.100" >"$S/tpl.ldif"
+ext_registry_pol "$S/Registry.pol" "$S/expected.json" \
+	'Software\Policies\OdjClientTest' || exit 1
 
 testit "publish the root CA" ldbadd "${H[@]}" "$S/ca.ldif"
 testit "publish the certificate template" ldbadd "${H[@]}" "$S/tpl.ldif"
 GPO_NAME="ODJ Client GPO $RUN"
-GUID=$(samba-tool gpo create "$GPO_NAME" "${H[@]}" 2>&1 |
-	sed -n "s/^GPO '.*' created as \({.*}\)$/\1/p")
-[ -n "$GUID" ] && GPOS+=("$GUID")
+gpo_create GUID "$GPO_NAME"
 check "samba-tool gpo create" '[ -n "$GUID" ]'
-testit "Registry.pol into SYSVOL" smbclient "//$ODJ_DC_NAME/sysvol" \
-	-U "$ADMIN" --configfile="$CONF" \
-	-c "put $S/Registry.pol $ODJ_DNS_DOMAIN/Policies/$GUID/Machine/Registry.pol"
+testit "Registry.pol into SYSVOL" gpo_put "$GUID" "$S/Registry.pol"
 
 # --- the blob, and a client
 N=$(printf 'xc%s' "$RUN" | cut -c1-15)
