@@ -345,7 +345,6 @@ int odj_cmd_provision_batch(struct odj_cli *cli, const struct odj_args *args)
 	struct odj_batch_result *results = NULL;
 	struct tevent_context *ev = NULL;
 	struct odj_dc **dcs = NULL;
-	struct odj_extras *extras = NULL;
 	const char *term = getenv("TERM");
 	size_t num = 0, num_results = 0;
 	char *why = NULL;
@@ -375,15 +374,14 @@ int odj_cmd_provision_batch(struct odj_cli *cli, const struct odj_args *args)
 		return ret;
 	}
 	o.dcs = dcs;
-	/* root CAs, template, policies: read once, before any account */
-	ret = odj_cli_extras_prepare(cli, dcs[0], args, &extras);
-	if (ret != ODJ_EXIT_OK) {
-		return ret;
-	}
-	o.extras = extras;
 	o.savedir = odj_args_get(args, "savedir");
 	o.unattend_dir = odj_args_get(args, "unattend");
 	odj_cli_provision_request(args, &o.defaults);
+	/* root CAs, template, policies: read once, before any account */
+	ret = odj_cli_extras(cli, dcs[0], args, &o.defaults);
+	if (ret != ODJ_EXIT_OK) {
+		return ret;
+	}
 	o.progress = progress;
 	o.private_data = &b;
 	b.tty = isatty(STDERR_FILENO) && !(term != NULL &&

@@ -127,22 +127,9 @@ int odj_cli_extras(struct odj_cli *cli, struct odj_dc *dc,
 		   struct odj_provision_request *r)
 {
 	struct odj_extras *extras = NULL;
-	struct odj_part *parts = NULL;
-	char *why = NULL;
-	NTSTATUS status;
 	int ret;
 
 	ret = odj_cli_extras_prepare(cli, dc, args, &extras);
-	if (ret != ODJ_EXIT_OK || extras == NULL) {
-		return ret;
-	}
-	status = odj_extras_for_machine(cli->mem_ctx, extras, r->machine_name,
-					r->jp2_primary_dns, &parts,
-					&r->num_extra_parts, &r->root_ca_certs,
-					&why);
-	if (!NT_STATUS_IS_OK(status)) {
-		return odj_cli_fail(cli, status, why);
-	}
-	r->extra_parts = parts;
-	return ODJ_EXIT_OK;
+	r->extras = extras;
+	return ret;
 }

@@ -146,7 +146,7 @@ struct odj_extras;
 int odj_cli_extras_prepare(struct odj_cli *cli, struct odj_dc *dc,
 			   const struct odj_args *args,
 			   struct odj_extras **extras);
-/* The same for one machine: fill r->extra_parts and r->root_ca_certs */
+/* The same, as r->extras */
 int odj_cli_extras(struct odj_cli *cli, struct odj_dc *dc,
 		   const struct odj_args *args,
 		   struct odj_provision_request *r);

@@ -349,6 +349,8 @@ ODJ_PUBLIC NTSTATUS odj_compose(TALLOC_CTX *mem_ctx,
  */
 
 /** What to provision: one machine. */
+struct odj_extras;
+
 struct odj_provision_request {
 	const char *machine_name;	/* NetBIOS name, 1-15 characters */
 	const char *ou;			/* DN; NULL: the Computers container */
@@ -363,6 +365,12 @@ struct odj_provision_request {
 	/* more package parts (certificates, policies): see odj_compose */
 	const struct odj_part *extra_parts;
 	uint32_t num_extra_parts;
+	/*
+	 * Or the 2012 extensions from odj_extras_prepare(): this machine's
+	 * parts are made once its account exists, so that its certificate
+	 * carries the account's SID; a failure then deletes the account.
+	 */
+	const struct odj_extras *extras;
 	/* recorded in Options: NETSETUP_PROVISION_ROOT_CA_CERTS */
 	bool root_ca_certs;
 };
@@ -492,8 +500,6 @@ struct odj_batch_result {
 };
 
 /** How to run a batch. */
-struct odj_extras;
-
 struct odj_batch_options {
 	/* connected DCs of one domain; machines are spread over them */
 	struct odj_dc * const *dcs;
@@ -506,15 +512,10 @@ struct odj_batch_options {
 	 * What every machine gets (machine_name is ignored; the batch
 	 * file's columns override ou and the JOIN_PROVIDER2 fields).
 	 * With reuse an existing account is reset and its blob replaced
-	 * instead of being skipped or refused.
+	 * instead of being skipped or refused.  With defaults.extras each
+	 * machine gets its own certificate.
 	 */
 	struct odj_provision_request defaults;
-	/*
-	 * The 2012 extensions, from odj_extras_prepare(), or NULL: each
-	 * machine gets odj_extras_for_machine()'s parts (its own
-	 * certificate with a template) instead of defaults.extra_parts.
-	 */
-	const struct odj_extras *extras;
 	/* called after each machine, from the event loop */
 	void (*progress)(const struct odj_batch_result *result,
 			 size_t done, size_t total, void *private_data);
@@ -933,6 +934,7 @@ struct odj_cert_info {
 	const char **ekus;		/* OIDs, NULL-terminated */
 	const char **dns_names;		/* SAN dNSName, NULL-terminated */
 	const char *template_name;	/* Microsoft template extension */
+	const char *account_sid;	/* szOID_NTDS_CA_SECURITY_EXT's */
 	const char *public_key;		/* "RSA 2048" */
 	bool is_ca;
 };
@@ -992,6 +994,7 @@ struct odj_cert_template {
 	uint32_t min_key_bits;		/* msPKI-Minimal-Key-Size */
 	uint64_t validity;		/* pKIExpirationPeriod, seconds */
 	uint32_t private_key_flags;	/* msPKI-Private-Key-Flag */
+	uint32_t enrollment_flags;	/* msPKI-Enrollment-Flag */
 };
 
 /**
@@ -1037,14 +1040,19 @@ struct odj_ca_backend_ops {
 	/**
 	 * Issue a certificate per @p tmpl for the key of @p csr (PKCS#10
 	 * DER, signed by that key) and the machine @p dns_name, which the
-	 * backend puts in the subject CN and the SAN itself.  Returns the
-	 * certificate and its chain (issuer first, root last), DER.
+	 * backend puts in the subject CN and the SAN itself.  @p sid, the
+	 * account's ("S-1-5-21-..."), goes in the szOID_NTDS_CA_SECURITY_EXT
+	 * extension that strong certificate mapping (KB5014754) wants, as
+	 * AD CS does unless the template sets CT_FLAG_NO_SECURITY_EXTENSION;
+	 * NULL: none.  Returns the certificate and its chain (issuer first,
+	 * root last), DER.
 	 */
 	NTSTATUS (*issue)(struct odj_ca_backend *backend,
 			  TALLOC_CTX *mem_ctx,
 			  const struct odj_cert_template *tmpl,
 			  DATA_BLOB csr,
 			  const char *dns_name,
+			  const char *sid,
 			  DATA_BLOB *cert,
 			  DATA_BLOB **chain,
 			  size_t *num_chain,
@@ -1073,13 +1081,15 @@ ODJ_PUBLIC NTSTATUS odj_ca_backend_local(TALLOC_CTX *mem_ctx,
 /**
  * @brief Issue a machine certificate per @p tmpl through @p backend and
  * package it as djoin does: a new RSA key (the template's minimum size,
- * at least 2048 bits), the certificate for @p dns_name, and the PFX of
- * both plus the chain, with an empty password, in @p store.
+ * at least 2048 bits), the certificate for @p dns_name (and the account
+ * @p sid, NULL if not known: see odj_ca_backend_ops.issue), and the PFX
+ * of both plus the chain, with an empty password, in @p store.
  */
 ODJ_PUBLIC NTSTATUS odj_certs_enroll(TALLOC_CTX *mem_ctx,
 				     struct odj_ca_backend *backend,
 				     const struct odj_cert_template *tmpl,
 				     const char *dns_name,
+				     const char *sid,
 				     struct OP_CERT_PFX_STORE *store,
 				     char **why);
 
@@ -1238,8 +1248,9 @@ struct odj_extras_request {
 /**
  * @brief Build the CERT_PROVIDER and POLICY_PROVIDER parts for
  * odj_provision_request.extra_parts (not ESSENTIAL, as Windows marks
- * every part but the join's).  Everything is read and issued here, so a
- * failure happens before any account exists.
+ * every part but the join's).  Everything is read and issued here,
+ * before any account exists, so the certificate has no SID extension:
+ * odj_provision_request.extras gives it one.
  *
  * @param[out] root_ca_certs  Whether Options should record
  *                            NETSETUP_PROVISION_ROOT_CA_CERTS.
@@ -1270,13 +1281,14 @@ ODJ_PUBLIC NTSTATUS odj_extras_prepare(TALLOC_CTX *mem_ctx,
 /**
  * @brief One machine's parts: copies of the shared ones and, with a
  * template, its own key and certificate (for "machine.suffix", @p
- * dns_suffix NULL: the domain's), issued by the CA backend.  No DC
- * contact.
+ * dns_suffix NULL: the domain's; for the account @p sid, if known),
+ * issued by the CA backend.  No DC contact.
  */
 ODJ_PUBLIC NTSTATUS odj_extras_for_machine(TALLOC_CTX *mem_ctx,
 					   const struct odj_extras *extras,
 					   const char *machine_name,
 					   const char *dns_suffix,
+					   const char *sid,
 					   struct odj_part **parts,
 					   uint32_t *num_parts,
 					   bool *root_ca_certs,

@@ -143,22 +143,12 @@ static void machine_provision(struct tevent_req *req)
 	struct batch_machine_state *state = tevent_req_data(
 		req, struct batch_machine_state);
 	struct tevent_req *subreq = NULL;
-	struct odj_part *parts = NULL;
 	char *why = NULL;
 	NTSTATUS status;
 
 	/* a blob that cannot be written must fail before the DC changes */
 	status = odj_file_check_target(state, state->blob_path,
 				       state->r.reuse, &why);
-	if (NT_STATUS_IS_OK(status) && state->o->extras != NULL) {
-		/* its certificate is issued here, without the DC */
-		status = odj_extras_for_machine(
-			state, state->o->extras, state->r.machine_name,
-			state->r.jp2_primary_dns, &parts,
-			&state->r.num_extra_parts, &state->r.root_ca_certs,
-			&why);
-		state->r.extra_parts = parts;
-	}
 	if (!NT_STATUS_IS_OK(status)) {
 		machine_fail(req, status, "%s", why);
 		return;

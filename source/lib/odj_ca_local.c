@@ -26,6 +26,11 @@
 #define SERIAL_SIZE 16
 #define OID_CERT_TEMPLATE_V2 "1.3.6.1.4.1.311.21.7"
 #define OID_CERT_TEMPLATE_V1 "1.3.6.1.4.1.311.20.2"
+/* the account's SID ([MS-WCCE] 2.2.2.7.7.4), and its otherName type */
+#define OID_NTDS_CA_SECURITY_EXT "1.3.6.1.4.1.311.25.2"
+#define OID_NTDS_OBJECTSID "1.3.6.1.4.1.311.25.2.1"
+/* msPKI-Enrollment-Flag: leave that extension out ([MS-CRTD] 2.26) */
+#define CT_FLAG_NO_SECURITY_EXTENSION 0x00080000
 /* a template without key usage: what "Machine" has */
 #define DEFAULT_KEY_USAGE (GNUTLS_KEY_DIGITAL_SIGNATURE | \
 			   GNUTLS_KEY_KEY_ENCIPHERMENT)
@@ -325,6 +330,68 @@ static int set_template_ext(TALLOC_CTX *ctx, gnutls_x509_crt_t crt,
 	return 0;
 }
 
+/* @p tag, the length of @p body and @p body at @p out */
+static size_t der_wrap(uint8_t tag, const uint8_t *body, size_t n,
+		       uint8_t *out)
+{
+	size_t k;
+
+	out[0] = tag;
+	k = 1 + der_len(out + 1, n);
+	memmove(out + k, body, n);
+	return k + n;
+}
+
+/*
+ * szOID_NTDS_CA_SECURITY_EXT ([MS-WCCE] 2.2.2.7.7.4): the account's SID
+ * as an otherName in a SEQUENCE,
+ *   SEQUENCE { [0] { OID 1.3.6.1.4.1.311.25.2.1, [0] { OCTET STRING sid } } }
+ * which DCs use for strong certificate mapping (KB5014754).  @p out has
+ * room for 256 bytes.
+ */
+static bool security_ext(const char *sid, uint8_t *out, size_t *len)
+{
+	uint8_t a[256], b[256];
+	size_t n, oid_len, sid_len = strlen(sid);
+
+	if (sid_len > 200) {
+		return false;
+	}
+	n = der_wrap(0x04, (const uint8_t *)sid, sid_len, a);
+	n = der_wrap(0xa0, a, n, b);
+	oid_len = der_oid(OID_NTDS_OBJECTSID, a + 2, 20);
+	if (oid_len == 0 || 2 + oid_len + n > sizeof(a) - 8) {
+		return false;
+	}
+	a[0] = 0x06;
+	a[1] = oid_len;
+	memcpy(a + 2 + oid_len, b, n);
+	n += 2 + oid_len;
+	n = der_wrap(0xa0, a, n, b);
+	if (n > 256 - 4) {
+		return false;
+	}
+	*len = der_wrap(0x30, b, n, out);
+	return true;
+}
+
+static int set_security_ext(gnutls_x509_crt_t crt,
+			    const struct odj_cert_template *t, const char *sid)
+{
+	uint8_t ext[256];
+	size_t len = 0;
+
+	if (sid == NULL ||
+	    (t->enrollment_flags & CT_FLAG_NO_SECURITY_EXTENSION) != 0) {
+		return 0;
+	}
+	if (!security_ext(sid, ext, &len)) {
+		return GNUTLS_E_INVALID_REQUEST;
+	}
+	return gnutls_x509_crt_set_extension_by_oid(
+		crt, OID_NTDS_CA_SECURITY_EXT, ext, len, 0);
+}
+
 static int set_validity(gnutls_x509_crt_t crt, gnutls_x509_crt_t ca,
 			const struct odj_cert_template *t)
 {
@@ -408,7 +475,8 @@ static int set_usage(gnutls_x509_crt_t crt, const struct odj_cert_template *t)
 
 static int build_cert(TALLOC_CTX *ctx, struct local_ca *ca,
 		      gnutls_x509_crt_t crt, gnutls_pubkey_t pub,
-		      const struct odj_cert_template *t, const char *dns_name)
+		      const struct odj_cert_template *t, const char *dns_name,
+		      const char *sid)
 {
 	int ret;
 
@@ -440,6 +508,9 @@ static int build_cert(TALLOC_CTX *ctx, struct local_ca *ca,
 	}
 	if (ret == 0) {
 		ret = set_template_ext(ctx, crt, t);
+	}
+	if (ret == 0) {
+		ret = set_security_ext(crt, t, sid);
 	}
 	if (ret == 0) {
 		ret = gnutls_x509_crt_privkey_sign(crt, ca->certs[0], ca->key,
@@ -477,6 +548,7 @@ static NTSTATUS local_issue(struct odj_ca_backend *backend,
 			    const struct odj_cert_template *tmpl,
 			    DATA_BLOB csr,
 			    const char *dns_name,
+			    const char *sid,
 			    DATA_BLOB *cert,
 			    DATA_BLOB **chain,
 			    size_t *num_chain,
@@ -500,7 +572,7 @@ static NTSTATUS local_issue(struct odj_ca_backend *backend,
 	}
 	ret = gnutls_x509_crt_init(&crt);
 	if (ret == 0) {
-		ret = build_cert(mem_ctx, ca, crt, pub, tmpl, dns_name);
+		ret = build_cert(mem_ctx, ca, crt, pub, tmpl, dns_name, sid);
 	}
 	if (ret == 0) {
 		ret = gnutls_x509_crt_export2(crt, GNUTLS_X509_FMT_DER, &der);

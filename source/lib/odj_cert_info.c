@@ -12,9 +12,13 @@
 #include <charset.h>
 #include <gnutls/gnutls.h>
 #include <gnutls/x509.h>
+#include <gnutls/x509-ext.h>
 
 /* Microsoft's certificate template extensions */
 #define OID_CERT_TEMPLATE_V2 "1.3.6.1.4.1.311.21.7"
+/* the account's SID ([MS-WCCE] 2.2.2.7.7.4), and its otherName type */
+#define OID_NTDS_CA_SECURITY_EXT "1.3.6.1.4.1.311.25.2"
+#define OID_NTDS_OBJECTSID "1.3.6.1.4.1.311.25.2.1"
 #define OID_CERT_TEMPLATE_V1 "1.3.6.1.4.1.311.20.2"
 
 static gnutls_datum_t datum(DATA_BLOB b)
@@ -192,6 +196,47 @@ static bool fill_lists(struct odj_cert_info *info, gnutls_x509_crt_t crt)
 	return true;
 }
 
+/*
+ * The account SID in szOID_NTDS_CA_SECURITY_EXT (strong certificate
+ * mapping): an otherName of a GeneralNames, whose value is the SID's
+ * text as an OCTET STRING.
+ */
+static const char *cert_account_sid(TALLOC_CTX *ctx, gnutls_x509_crt_t crt)
+{
+	gnutls_datum_t ext = { .data = NULL };
+	gnutls_datum_t san = { .data = NULL }, oid = { .data = NULL };
+	gnutls_subject_alt_names_t sans = NULL;
+	unsigned int critical = 0, type = 0, i;
+	const uint8_t *c = NULL;
+	size_t clen = 0;
+	char *sid = NULL;
+
+	if (gnutls_x509_crt_get_extension_by_oid2(
+		    crt, OID_NTDS_CA_SECURITY_EXT, 0, &ext, &critical) != 0) {
+		return NULL;
+	}
+	if (gnutls_subject_alt_names_init(&sans) != 0) {
+		gnutls_free(ext.data);
+		return NULL;
+	}
+	if (gnutls_x509_ext_import_subject_alt_names(&ext, sans, 0) == 0) {
+		for (i = 0; sid == NULL &&
+			    gnutls_subject_alt_names_get(sans, i, &type, &san,
+							 &oid) == 0;
+		     i++) {
+			if (type == GNUTLS_SAN_OTHERNAME && oid.data != NULL &&
+			    strcmp((char *)oid.data, OID_NTDS_OBJECTSID) == 0 &&
+			    der_tlv(san.data, san.size, 0x04, &c, &clen)) {
+				sid = talloc_strndup(ctx, (const char *)c,
+						     clen);
+			}
+		}
+	}
+	gnutls_subject_alt_names_deinit(sans);
+	gnutls_free(ext.data);
+	return sid;
+}
+
 static bool fill_info(struct odj_cert_info *info, gnutls_x509_crt_t crt)
 {
 	uint8_t buf[64];
@@ -224,6 +269,7 @@ static bool fill_info(struct odj_cert_info *info, gnutls_x509_crt_t crt)
 		info, "%s %u", alg >= 0 ? gnutls_pk_algorithm_get_name(alg) :
 		"unknown", bits);
 	info->template_name = cert_template_name(info, crt);
+	info->account_sid = cert_account_sid(info, crt);
 	return info->serial != NULL && info->sha1 != NULL &&
 	       info->public_key != NULL && fill_lists(info, crt);
 }

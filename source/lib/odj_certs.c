@@ -341,6 +341,8 @@ static NTSTATUS fill_template(struct odj_cert_template *t,
 		msg, "msPKI-Minimal-Key-Size", 0);
 	t->private_key_flags = ldb_msg_find_attr_as_int64(
 		msg, "msPKI-Private-Key-Flag", 0);
+	t->enrollment_flags = ldb_msg_find_attr_as_int64(
+		msg, "msPKI-Enrollment-Flag", 0);
 	/* the KeyUsage bit string's octets; GNUTLS_KEY_* are the same bits */
 	if (ku != NULL && ku->length >= 1) {
 		t->key_usage = ku->data[0];
@@ -386,7 +388,7 @@ NTSTATUS odj_certs_find_template(TALLOC_CTX *mem_ctx,
 		"msPKI-Template-Minor-Revision", "pKIExtendedKeyUsage",
 		"msPKI-Certificate-Application-Policy", "pKIKeyUsage",
 		"msPKI-Minimal-Key-Size", "pKIExpirationPeriod",
-		"msPKI-Private-Key-Flag", NULL
+		"msPKI-Private-Key-Flag", "msPKI-Enrollment-Flag", NULL
 	};
 	TALLOC_CTX *tmp_ctx = NULL;
 	struct ldb_result *res = NULL;
@@ -583,8 +585,8 @@ static NTSTATUS key_pkcs8(TALLOC_CTX *ctx, gnutls_x509_privkey_t key,
 /* Key and request, the backend's certificate, and the PFX of it all. */
 static NTSTATUS enroll_pfx(TALLOC_CTX *ctx, struct odj_ca_backend *backend,
 			   const struct odj_cert_template *t,
-			   const char *dns_name, DATA_BLOB *pfx_bytes,
-			   char **why)
+			   const char *dns_name, const char *sid,
+			   DATA_BLOB *pfx_bytes, char **why)
 {
 	gnutls_x509_privkey_t key = NULL;
 	gnutls_datum_t csr = { .data = NULL };
@@ -606,7 +608,7 @@ static NTSTATUS enroll_pfx(TALLOC_CTX *ctx, struct odj_ca_backend *backend,
 	}
 	status = backend->ops->issue(backend, ctx, t,
 				     data_blob_const(csr.data, csr.size),
-				     dns_name, &pfx.cert, &pfx.chain,
+				     dns_name, sid, &pfx.cert, &pfx.chain,
 				     &pfx.num_chain, why);
 	gnutls_free(csr.data);
 	if (NT_STATUS_IS_OK(status) && !cert_has_key(pfx.cert, key)) {
@@ -629,6 +631,7 @@ NTSTATUS odj_certs_enroll(TALLOC_CTX *mem_ctx,
 			  struct odj_ca_backend *backend,
 			  const struct odj_cert_template *tmpl,
 			  const char *dns_name,
+			  const char *sid,
 			  struct OP_CERT_PFX_STORE *store,
 			  char **why)
 {
@@ -649,7 +652,7 @@ NTSTATUS odj_certs_enroll(TALLOC_CTX *mem_ctx,
 	if (tmp_ctx == NULL) {
 		return NT_STATUS_NO_MEMORY;
 	}
-	status = enroll_pfx(tmp_ctx, backend, tmpl, dns_name, &pfx, why);
+	status = enroll_pfx(tmp_ctx, backend, tmpl, dns_name, sid, &pfx, why);
 	if (!NT_STATUS_IS_OK(status)) {
 		odj_why_prefix(tmp_ctx, why, "certificate template %s",
 			       tmpl->name);

@@ -331,6 +331,9 @@ static json_t *dump_cert_info(DATA_BLOB der)
 	if (info->template_name != NULL) {
 		set(o, "template", jstr(info->template_name));
 	}
+	if (info->account_sid != NULL) {
+		set(o, "account_sid", jstr(info->account_sid));
+	}
 	TALLOC_FREE(info);
 	return o;
 }

@@ -7,7 +7,8 @@
  * In two steps, so that a batch reads the directory and SYSVOL once:
  * odj_extras_prepare() fetches the root CAs, the template and the
  * policies; odj_extras_for_machine() copies those parts and issues the
- * machine's certificate, without the DC.
+ * machine's certificate, without the DC, once the account exists
+ * (odj_provision.c), for the account's SID.
  *
  * Also a synchronous search on the DC connection, which the certificate
  * and policy code share.
@@ -294,6 +295,7 @@ static NTSTATUS enroll_machine(TALLOC_CTX *mem_ctx,
 			       struct OP_CERT_PART *cert,
 			       const char *machine_name,
 			       const char *dns_suffix,
+			       const char *sid,
 			       char **why)
 {
 	char *dns_name = machine_dns_name(mem_ctx, machine_name,
@@ -310,7 +312,7 @@ static NTSTATUS enroll_machine(TALLOC_CTX *mem_ctx,
 		return NT_STATUS_NO_MEMORY;
 	}
 	cert->cPfxStores = 1;
-	return odj_certs_enroll(cert, x->ca, x->tmpl, dns_name,
+	return odj_certs_enroll(cert, x->ca, x->tmpl, dns_name, sid,
 				cert->pPfxStores, why);
 }
 
@@ -318,6 +320,7 @@ NTSTATUS odj_extras_for_machine(TALLOC_CTX *mem_ctx,
 				const struct odj_extras *x,
 				const char *machine_name,
 				const char *dns_suffix,
+				const char *sid,
 				struct odj_part **_parts,
 				uint32_t *_num_parts,
 				bool *root_ca_certs,
@@ -345,7 +348,7 @@ NTSTATUS odj_extras_for_machine(TALLOC_CTX *mem_ctx,
 		}
 		if (x->parts[i].kind == ODJ_PART_CERT && x->tmpl != NULL) {
 			status = enroll_machine(tmp_ctx, x, copy, machine_name,
-						dns_suffix, why);
+						dns_suffix, sid, why);
 		}
 		if (NT_STATUS_IS_OK(status) &&
 		    !add_part(tmp_ctx, &parts, &num_parts, x->parts[i].kind,
@@ -383,8 +386,8 @@ NTSTATUS odj_extras_build(TALLOC_CTX *mem_ctx,
 		return status;
 	}
 	status = odj_extras_for_machine(mem_ctx, x, req->machine_name,
-					req->dns_suffix, parts, num_parts,
-					root_ca_certs, why);
+					req->dns_suffix, NULL, parts,
+					num_parts, root_ca_certs, why);
 	TALLOC_FREE(x);
 	return status;
 }

@@ -566,6 +566,32 @@ static void provision_read_back(struct tevent_req *subreq)
 	provision_compose(req);
 }
 
+/*
+ * The 2012 extensions of this machine, now that its account exists: its
+ * certificate carries the account's SID.
+ */
+static NTSTATUS machine_extras(struct odj_provision_state *state,
+			       struct odj_compose *c)
+{
+	const struct odj_provision_request *r = state->r;
+	struct odj_part *parts = NULL;
+	char *sid = NULL;
+	bool roots = false;
+	NTSTATUS status;
+
+	sid = state->result->machine_sid != NULL ?
+	      odj_sid_string(state, state->result->machine_sid) : NULL;
+	status = odj_extras_for_machine(state, r->extras, r->machine_name,
+					r->jp2_primary_dns, sid, &parts,
+					&c->num_extra_parts, &roots,
+					&state->why);
+	c->extra_parts = parts;
+	if (roots) {
+		c->options |= NETSETUP_PROVISION_ROOT_CA_CERTS;
+	}
+	return status;
+}
+
 static void provision_compose(struct tevent_req *req)
 {
 	struct odj_provision_state *state = tevent_req_data(
@@ -590,12 +616,18 @@ static void provision_compose(struct tevent_req *req)
 
 	res->account_dn = talloc_strdup(res, ldb_dn_get_linearized(state->dn));
 	res->sam_account_name = talloc_strdup(res, state->sam);
-	status = odj_compose(res, &c, &res->pd);
+	status = r->extras != NULL ? machine_extras(state, &c) : NT_STATUS_OK;
+	if (NT_STATUS_IS_OK(status)) {
+		status = odj_compose(res, &c, &res->pd);
+		if (!NT_STATUS_IS_OK(status)) {
+			state->why = talloc_strdup(state, "composing the blob "
+						   "failed");
+		}
+	}
 	if (NT_STATUS_IS_OK(status) && res->account_dn == NULL) {
 		status = NT_STATUS_NO_MEMORY;
 	}
 	if (!NT_STATUS_IS_OK(status)) {
-		state->why = talloc_strdup(state, "composing the blob failed");
 		if (res->created) {
 			provision_rollback(req, status);
 			return;

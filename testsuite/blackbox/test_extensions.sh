@@ -39,6 +39,26 @@ name() {
 
 H=(-H "ldap://$ODJ_DC_NAME" -U "$ADMIN" --configfile="$CONF")
 
+# sid NAME: the account's objectSid
+sid() {
+	ldbsearch "${H[@]}" "(sAMAccountName=${1^^}\$)" objectSid \
+		2>/dev/null | sed -n 's/^objectSid: //p'
+}
+
+# sid_ext CERT SID: the certificate carries SID in the
+# szOID_NTDS_CA_SECURITY_EXT extension (strong certificate mapping)
+sid_ext() {
+	local hex
+
+	hex=$(openssl x509 -in "$1" -outform DER | xxd -p | tr -d '\n')
+	# the extension's OID, then its otherName type's, then the SID
+	[ -n "$2" ] && case $hex in
+	*06092b0601040182371902*060a2b060104018237190201*"$(printf %s "$2" |
+		xxd -p | tr -d '\n')"*) true ;;
+	*) false ;;
+	esac
+}
+
 exists() {
 	[ -n "$(ldbsearch "${H[@]}" "(sAMAccountName=${1^^}\$)" dn \
 		2>/dev/null | sed -n 's/^dn: //p')" ]
@@ -209,6 +229,10 @@ testit "openssl verify: the machine certificate chains to the CA" \
 testit_grep "certtool --verify against the CA" 'Chain verification output: Verified' \
 	certtool --verify --load-ca-certificate "$S/ca.pem" \
 	--infile "$S/$N1.crt"
+check "the account's SID in szOID_NTDS_CA_SECURITY_EXT" \
+	'sid_ext "$S/$N1.crt" "$(sid "$N1")"'
+check "dump shows the certificate's account SID" \
+	'odj dump "$F" | grep -q "account sid: $(sid "$N1")\$"'
 testit_grep "SAN dNSName is the machine's DNS name" "DNS:$N1\\.odj\\.test" \
 	openssl x509 -in "$S/$N1.crt" -noout -ext subjectAltName
 testit_grep "key usage per the template (critical)" \
@@ -400,6 +424,8 @@ for n in "$NB1" "$NB2" "$NB3"; do
 		-out "$S/$n.crt" 2>/dev/null
 	check "batch $n: its own certificate chains to the CA" \
 		'openssl verify -CAfile "$S/ca.pem" "$S/$n.crt" >/dev/null'
+	check "batch $n: its account's SID in the certificate" \
+		'sid_ext "$S/$n.crt" "$(sid "$n")"'
 done
 check "batch: each certificate names its machine (and the batch's DNS suffix)" \
 	'openssl x509 -in "$S/$NB1.crt" -noout -ext subjectAltName |

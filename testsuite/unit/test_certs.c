@@ -14,6 +14,7 @@
 #include <gnutls/gnutls.h>
 #include <gnutls/x509.h>
 #include <gnutls/abstract.h>
+#include <gnutls/x509-ext.h>
 
 #ifndef discard_const_p
 #define discard_const_p(type, ptr) ((type *)((intptr_t)(ptr)))
@@ -523,7 +524,7 @@ static void test_enroll_local_ca(void **state)
 					  &backend, &why));
 	assert_string_equal(backend->ops->name, "local CA");
 	assert_nt_ok(odj_certs_enroll(ctx, backend, &machine_template,
-				      "ws1.odj.test", &store, &why));
+				      "ws1.odj.test", NULL, &store, &why));
 	assert_null(why);
 	assert_string_equal(store.pTemplateName, "OdjMachine");
 	assert_int_equal(store.ulPrivateKeyExportPolicy,
@@ -565,6 +566,109 @@ static void test_enroll_local_ca(void **state)
 	scratch_free(&s);
 }
 
+/*
+ * The account's SID in szOID_NTDS_CA_SECURITY_EXT ([MS-WCCE]
+ * 2.2.2.7.7.4), read back with GnuTLS's GeneralNames parser; none when
+ * the template sets CT_FLAG_NO_SECURITY_EXTENSION, or without a SID.
+ */
+static bool sid_extension(TALLOC_CTX *ctx, DATA_BLOB pfx_bytes,
+			  char **sid)
+{
+	struct odj_pfx *pfx = NULL;
+	struct odj_cert_info *info = NULL;
+	gnutls_x509_crt_t crt = NULL;
+	gnutls_datum_t der, ext = { .data = NULL };
+	gnutls_subject_alt_names_t sans = NULL;
+	gnutls_datum_t san = { .data = NULL }, oid = { .data = NULL };
+	unsigned int type = 0, critical = 1;
+	bool found = false;
+
+	*sid = NULL;
+	assert_nt_ok(odj_pfx_parse(ctx, pfx_bytes, "", &pfx, NULL));
+	der = (gnutls_datum_t) { .data = pfx->cert.data,
+				 .size = pfx->cert.length };
+	assert_int_equal(gnutls_x509_crt_init(&crt), 0);
+	assert_int_equal(gnutls_x509_crt_import(crt, &der,
+						GNUTLS_X509_FMT_DER), 0);
+	if (gnutls_x509_crt_get_extension_by_oid2(
+		    crt, "1.3.6.1.4.1.311.25.2", 0, &ext, &critical) == 0) {
+		found = true;
+		assert_int_equal(critical, 0);
+		assert_int_equal(gnutls_subject_alt_names_init(&sans), 0);
+		assert_int_equal(gnutls_x509_ext_import_subject_alt_names(
+					 &ext, sans, 0), 0);
+		assert_int_equal(gnutls_subject_alt_names_get(
+					 sans, 0, &type, &san, &oid), 0);
+		assert_int_equal(type, GNUTLS_SAN_OTHERNAME);
+		assert_string_equal((char *)oid.data,
+				    "1.3.6.1.4.1.311.25.2.1");
+		/* the value: an OCTET STRING of the SID's text */
+		assert_true(san.size > 2 && san.data[0] == 0x04 &&
+			    san.data[1] == san.size - 2);
+		*sid = talloc_strndup(ctx, (char *)san.data + 2,
+				      san.size - 2);
+		assert_int_equal(gnutls_subject_alt_names_get(
+					 sans, 1, &type, &san, &oid),
+				 GNUTLS_E_REQUESTED_DATA_NOT_AVAILABLE);
+		gnutls_subject_alt_names_deinit(sans);
+		gnutls_free(ext.data);
+	}
+	gnutls_x509_crt_deinit(crt);
+	/* and what odj dump shows */
+	assert_nt_ok(odj_cert_info(ctx, pfx->cert, &info, NULL));
+	if (found) {
+		assert_string_equal(info->account_sid, *sid);
+	} else {
+		assert_null(info->account_sid);
+	}
+	TALLOC_FREE(info);
+	TALLOC_FREE(pfx);
+	return found;
+}
+
+static void test_enroll_sid_extension(void **state)
+{
+	TALLOC_CTX *ctx = talloc_new(*state);
+	const char *machine_sid =
+		"S-1-5-21-3623811015-3361044348-30300820-1105";
+	struct scratch s;
+	struct test_ca ca;
+	struct odj_ca_backend *backend = NULL;
+	struct odj_cert_template t = machine_template;
+	struct OP_CERT_PFX_STORE store = { .cbPfx = 0 };
+	char *sid = NULL;
+
+	scratch_init(&s);
+	make_ca(ctx, &s, &ca);
+	assert_nt_ok(odj_ca_backend_local(ctx, ca.cert_file, ca.key_file,
+					  &backend, NULL));
+
+	assert_nt_ok(odj_certs_enroll(ctx, backend, &t, "ws1.odj.test",
+				      machine_sid, &store, NULL));
+	assert_true(sid_extension(ctx, data_blob_const(store.pPfx,
+						       store.cbPfx), &sid));
+	assert_string_equal(sid, machine_sid);
+
+	/* CT_FLAG_NO_SECURITY_EXTENSION, as AD CS honours it */
+	t.enrollment_flags = 0x00080000;
+	assert_nt_ok(odj_certs_enroll(ctx, backend, &t, "ws1.odj.test",
+				      machine_sid, &store, NULL));
+	assert_false(sid_extension(ctx, data_blob_const(store.pPfx,
+							store.cbPfx), &sid));
+
+	/* no SID known: none either */
+	t.enrollment_flags = 0;
+	assert_nt_ok(odj_certs_enroll(ctx, backend, &t, "ws1.odj.test",
+				      NULL, &store, NULL));
+	assert_false(sid_extension(ctx, data_blob_const(store.pPfx,
+							store.cbPfx), &sid));
+
+	TALLOC_FREE(backend);
+	free_ca(&ca);
+	scratch_free(&s);
+	TALLOC_FREE(ctx);
+}
+
 /* A v1 template (no OID), a bigger minimum key, short CA life */
 static void test_enroll_template_variants(void **state)
 {
@@ -594,7 +698,7 @@ static void test_enroll_template_variants(void **state)
 	t.private_key_flags = 0;
 	assert_nt_ok(odj_ca_backend_local(ctx, ca.cert_file, ca.key_file,
 					  &backend, &why));
-	assert_nt_ok(odj_certs_enroll(ctx, backend, &t, "ws1.odj.test",
+	assert_nt_ok(odj_certs_enroll(ctx, backend, &t, "ws1.odj.test", NULL,
 				      &store, &why));
 	assert_int_equal(store.ulPrivateKeyExportPolicy,
 			 ODJ_XCN_NCRYPT_ALLOW_EXPORT_NONE);
@@ -612,7 +716,7 @@ static void test_enroll_template_variants(void **state)
 
 	/* a name that is no host name */
 	assert_nt_equal(odj_certs_enroll(ctx, backend, &t, "bad*name.odj.test",
-					 &store, &why),
+					 NULL, &store, &why),
 			NT_STATUS_INVALID_COMPUTER_NAME);
 	assert_why(why, "not a valid DNS host name");
 	TALLOC_FREE(why);
@@ -722,7 +826,7 @@ static struct OP_CERT_PART *make_cert_part(TALLOC_CTX *ctx, struct scratch *s,
 	assert_nt_ok(odj_ca_backend_local(part, ca->cert_file, ca->key_file,
 					  &backend, NULL));
 	assert_nt_ok(odj_certs_enroll(part, backend, &machine_template,
-				      "ws1.odj.test", part->pPfxStores,
+				      "ws1.odj.test", NULL, part->pPfxStores,
 				      NULL));
 	TALLOC_FREE(backend);
 	return part;
@@ -903,6 +1007,7 @@ int main(void)
 		odj_test(test_cert_info),
 		odj_test(test_pfx_round_trip),
 		odj_test(test_enroll_local_ca),
+		odj_test(test_enroll_sid_extension),
 		odj_test(test_enroll_template_variants),
 		odj_test(test_local_ca_refuses),
 		odj_test(test_root_store),
