@@ -68,9 +68,9 @@ static bool check_extras(struct odj_cli *cli, const struct odj_args *args)
 	return true;
 }
 
-int odj_cli_extras_prepare(struct odj_cli *cli, struct odj_dc *dc,
-			   const struct odj_args *args,
-			   struct odj_extras **extras)
+int odj_cli_extras(struct odj_cli *cli, struct odj_dc *dc,
+		   const struct odj_args *args,
+		   struct odj_provision_request *r)
 {
 	TALLOC_CTX *ctx = cli->mem_ctx;
 	const char *names = odj_args_get(args, "policynames");
@@ -81,10 +81,11 @@ int odj_cli_extras_prepare(struct odj_cli *cli, struct odj_dc *dc,
 	};
 	const char **name_list = NULL;
 	const char **path_list = NULL;
+	struct odj_extras *extras = NULL;
 	char *why = NULL;
 	NTSTATUS status;
 
-	*extras = NULL;
+	r->extras = NULL;
 	if (!check_extras(cli, args)) {
 		return ODJ_EXIT_USAGE;
 	}
@@ -115,21 +116,10 @@ int odj_cli_extras_prepare(struct odj_cli *cli, struct odj_dc *dc,
 	if (names != NULL && cli->krb5_ccache != NULL) {
 		setenv("KRB5CCNAME", cli->krb5_ccache, 1);
 	}
-	status = odj_extras_prepare(ctx, dc, &x, extras, &why);
+	status = odj_extras_prepare(ctx, dc, &x, &extras, &why);
 	if (!NT_STATUS_IS_OK(status)) {
 		return odj_cli_fail(cli, status, why);
 	}
-	return ODJ_EXIT_OK;
-}
-
-int odj_cli_extras(struct odj_cli *cli, struct odj_dc *dc,
-		   const struct odj_args *args,
-		   struct odj_provision_request *r)
-{
-	struct odj_extras *extras = NULL;
-	int ret;
-
-	ret = odj_cli_extras_prepare(cli, dc, args, &extras);
 	r->extras = extras;
-	return ret;
+	return ODJ_EXIT_OK;
 }

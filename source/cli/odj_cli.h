@@ -136,17 +136,12 @@ int odj_cmd_provision(struct odj_cli *cli);
 struct odj_args;
 struct odj_provision_request;
 struct odj_dc;
-struct odj_extras;
 
 /*
  * provision's certificate and policy arguments (cmd_extras.c), read from
- * the DC once: *extras stays NULL when none are given.  ODJ_EXIT_OK or
+ * the DC once, as r->extras (NULL when none are given); ODJ_EXIT_OK or
  * the exit code.
  */
-int odj_cli_extras_prepare(struct odj_cli *cli, struct odj_dc *dc,
-			   const struct odj_args *args,
-			   struct odj_extras **extras);
-/* The same, as r->extras */
 int odj_cli_extras(struct odj_cli *cli, struct odj_dc *dc,
 		   const struct odj_args *args,
 		   struct odj_provision_request *r);

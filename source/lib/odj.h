@@ -348,9 +348,9 @@ ODJ_PUBLIC NTSTATUS odj_compose(TALLOC_CTX *mem_ctx,
  * @{
  */
 
-/** What to provision: one machine. */
 struct odj_extras;
 
+/** What to provision: one machine. */
 struct odj_provision_request {
 	const char *machine_name;	/* NetBIOS name, 1-15 characters */
 	const char *ou;			/* DN; NULL: the Computers container */

@@ -24,11 +24,6 @@
 #define CA_FILE_MAX_SIZE (1024 * 1024)
 #define CLOCK_SKEW (10 * 60)
 #define SERIAL_SIZE 16
-#define OID_CERT_TEMPLATE_V2 "1.3.6.1.4.1.311.21.7"
-#define OID_CERT_TEMPLATE_V1 "1.3.6.1.4.1.311.20.2"
-/* the account's SID ([MS-WCCE] 2.2.2.7.7.4), and its otherName type */
-#define OID_NTDS_CA_SECURITY_EXT "1.3.6.1.4.1.311.25.2"
-#define OID_NTDS_OBJECTSID "1.3.6.1.4.1.311.25.2.1"
 /* msPKI-Enrollment-Flag: leave that extension out ([MS-CRTD] 2.26) */
 #define CT_FLAG_NO_SECURITY_EXTENSION 0x00080000
 /* a template without key usage: what "Machine" has */
@@ -351,26 +346,25 @@ static size_t der_wrap(uint8_t tag, const uint8_t *body, size_t n,
  */
 static bool security_ext(const char *sid, uint8_t *out, size_t *len)
 {
-	uint8_t a[256], b[256];
-	size_t n, oid_len, sid_len = strlen(sid);
+	uint8_t oid[20], a[256], b[256];
+	size_t n, m, oid_len, sid_len = strlen(sid);
 
+	/* every piece below then fits 256 bytes */
 	if (sid_len > 200) {
 		return false;
 	}
+	oid_len = der_oid(OID_NTDS_OBJECTSID, oid, sizeof(oid));
+	if (oid_len == 0 || oid_len > sizeof(oid)) {
+		return false;
+	}
 	n = der_wrap(0x04, (const uint8_t *)sid, sid_len, a);
-	n = der_wrap(0xa0, a, n, b);
-	oid_len = der_oid(OID_NTDS_OBJECTSID, a + 2, 20);
-	if (oid_len == 0 || 2 + oid_len + n > sizeof(a) - 8) {
+	n = der_wrap(0xa0, a, n, b);		/* value [0] */
+	m = der_wrap(0x06, oid, oid_len, a);	/* type-id */
+	if (m + n > sizeof(a) - 4) {
 		return false;
 	}
-	a[0] = 0x06;
-	a[1] = oid_len;
-	memcpy(a + 2 + oid_len, b, n);
-	n += 2 + oid_len;
-	n = der_wrap(0xa0, a, n, b);
-	if (n > 256 - 4) {
-		return false;
-	}
+	memcpy(a + m, b, n);
+	n = der_wrap(0xa0, a, m + n, b);	/* otherName [0] */
 	*len = der_wrap(0x30, b, n, out);
 	return true;
 }

@@ -14,13 +14,6 @@
 #include <gnutls/x509.h>
 #include <gnutls/x509-ext.h>
 
-/* Microsoft's certificate template extensions */
-#define OID_CERT_TEMPLATE_V2 "1.3.6.1.4.1.311.21.7"
-/* the account's SID ([MS-WCCE] 2.2.2.7.7.4), and its otherName type */
-#define OID_NTDS_CA_SECURITY_EXT "1.3.6.1.4.1.311.25.2"
-#define OID_NTDS_OBJECTSID "1.3.6.1.4.1.311.25.2.1"
-#define OID_CERT_TEMPLATE_V1 "1.3.6.1.4.1.311.20.2"
-
 static gnutls_datum_t datum(DATA_BLOB b)
 {
 	return (gnutls_datum_t) { .data = b.data, .size = b.length };

@@ -310,6 +310,17 @@ NTSTATUS odj_part_copy(TALLOC_CTX *mem_ctx,
 		       char **why);
 
 /*
+ * Microsoft's certificate extensions, written by the local CA
+ * (odj_ca_local.c) and read for display (odj_cert_info.c): the template
+ * (v2: OID and version; v1: name), and the account's SID for strong
+ * certificate mapping ([MS-WCCE] 2.2.2.7.7.4) with its otherName type.
+ */
+#define OID_CERT_TEMPLATE_V2 "1.3.6.1.4.1.311.21.7"
+#define OID_CERT_TEMPLATE_V1 "1.3.6.1.4.1.311.20.2"
+#define OID_NTDS_CA_SECURITY_EXT "1.3.6.1.4.1.311.25.2"
+#define OID_NTDS_OBJECTSID "1.3.6.1.4.1.311.25.2.1"
+
+/*
  * The files of a CERT part (odj_certs_install.c) and of a POLICY part
  * (odj_policy.c), as text, for whoever writes them.
  */
