@@ -362,17 +362,12 @@ struct odj_provision_request {
 	const char *jp2_site;
 	bool jp2_site_persistent;
 	const char *jp2_primary_dns;
-	/* more package parts (certificates, policies): see odj_compose */
-	const struct odj_part *extra_parts;
-	uint32_t num_extra_parts;
 	/*
-	 * Or the 2012 extensions from odj_extras_prepare(): this machine's
+	 * The 2012 extensions from odj_extras_prepare(): this machine's
 	 * parts are made once its account exists, so that its certificate
 	 * carries the account's SID; a failure then deletes the account.
 	 */
 	const struct odj_extras *extras;
-	/* recorded in Options: NETSETUP_PROVISION_ROOT_CA_CERTS */
-	bool root_ca_certs;
 };
 
 /** What provisioning made. */
@@ -506,7 +501,6 @@ struct odj_batch_options {
 	size_t num_dcs;
 	const char *savedir;		/* blobs go to SAVEDIR/NAME.odj */
 	const char *unattend_dir;	/* NULL, or UNATTEND/NAME.xml */
-	const char *unattend_arch;	/* NULL: amd64 */
 	unsigned int parallel;		/* 0: ODJ_BATCH_DEFAULT_PARALLEL */
 	/*
 	 * What every machine gets (machine_name is ignored; the batch
@@ -1234,8 +1228,6 @@ ODJ_PUBLIC NTSTATUS odj_policy_write_json(TALLOC_CTX *mem_ctx,
 
 /** What to add to a machine's package besides the join. */
 struct odj_extras_request {
-	const char *machine_name;	/* for the certificate's DNS name */
-	const char *dns_suffix;		/* NULL: the domain's DNS name */
 	bool root_ca_certs;		/* djoin /ROOTCACERTS */
 	const char *cert_template;	/* djoin /CERTTEMPLATE; implies roots */
 	struct odj_ca_backend *ca;	/* issues for cert_template */
@@ -1245,32 +1237,15 @@ struct odj_extras_request {
 	size_t num_policy_paths;
 };
 
-/**
- * @brief Build the CERT_PROVIDER and POLICY_PROVIDER parts for
- * odj_provision_request.extra_parts (not ESSENTIAL, as Windows marks
- * every part but the join's).  Everything is read and issued here,
- * before any account exists, so the certificate has no SID extension:
- * odj_provision_request.extras gives it one.
- *
- * @param[out] root_ca_certs  Whether Options should record
- *                            NETSETUP_PROVISION_ROOT_CA_CERTS.
- */
-ODJ_PUBLIC NTSTATUS odj_extras_build(TALLOC_CTX *mem_ctx,
-				     struct odj_dc *dc,
-				     const struct odj_extras_request *req,
-				     struct odj_part **parts,
-				     uint32_t *num_parts,
-				     bool *root_ca_certs,
-				     char **why);
-
 /** The extensions of a provisioning, read once for many machines. */
 struct odj_extras;
 
 /**
  * @brief Read what every machine shares from the DC: the root CAs, the
- * certificate template, the policies (SYSVOL or local files).  Errors as
- * odj_extras_build().  @p req->machine_name and dns_suffix are not used;
- * @p req->ca must outlive @p extras.
+ * certificate template, the policies (SYSVOL or local files), before any
+ * account exists, so that a failure leaves nothing on the DC.  The CERT
+ * and POLICY parts are not ESSENTIAL, as Windows marks every part but the
+ * join's.  @p req->ca must outlive @p extras.
  */
 ODJ_PUBLIC NTSTATUS odj_extras_prepare(TALLOC_CTX *mem_ctx,
 				       struct odj_dc *dc,

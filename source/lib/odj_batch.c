@@ -334,7 +334,7 @@ static void machine_skip(struct tevent_req *req, const struct ldb_message *m,
 	if (state->unattend_path != NULL &&
 	    lstat(state->unattend_path, &st) != 0) {
 		status = odj_unattend_save(state, state->unattend_path,
-					   state->ndr, state->o->unattend_arch,
+					   state->ndr, NULL,
 					   false, &why);
 		if (!NT_STATUS_IS_OK(status)) {
 			machine_fail(req, status, "account and blob exist, "
@@ -454,7 +454,7 @@ static void machine_deliver(struct tevent_req *req)
 	if (state->unattend_path != NULL) {
 		/* the answer file follows its new blob */
 		status = odj_unattend_save(state, state->unattend_path,
-					   state->ndr, state->o->unattend_arch,
+					   state->ndr, NULL,
 					   true, &why);
 		if (!NT_STATUS_IS_OK(status)) {
 			machine_fail(req, status, "account and blob made, but "

@@ -365,29 +365,3 @@ NTSTATUS odj_extras_for_machine(TALLOC_CTX *mem_ctx,
 	TALLOC_FREE(tmp_ctx);
 	return status;
 }
-
-NTSTATUS odj_extras_build(TALLOC_CTX *mem_ctx,
-			  struct odj_dc *dc,
-			  const struct odj_extras_request *req,
-			  struct odj_part **parts,
-			  uint32_t *num_parts,
-			  bool *root_ca_certs,
-			  char **why)
-{
-	struct odj_extras *x = NULL;
-	NTSTATUS status;
-
-	if (req == NULL || parts == NULL || num_parts == NULL ||
-	    root_ca_certs == NULL) {
-		return NT_STATUS_INVALID_PARAMETER;
-	}
-	status = odj_extras_prepare(mem_ctx, dc, req, &x, why);
-	if (!NT_STATUS_IS_OK(status)) {
-		return status;
-	}
-	status = odj_extras_for_machine(mem_ctx, x, req->machine_name,
-					req->dns_suffix, NULL, parts,
-					num_parts, root_ca_certs, why);
-	TALLOC_FREE(x);
-	return status;
-}

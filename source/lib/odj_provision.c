@@ -216,8 +216,7 @@ struct tevent_req *odj_provision_send(TALLOC_CTX *mem_ctx,
 	state->options = (r->reuse ? NETSETUP_PROVISION_REUSE_ACCOUNT : 0) |
 		(r->defpwd ? NETSETUP_PROVISION_USE_DEFAULT_PASSWORD : 0) |
 		(r->nosearch ? NETSETUP_PROVISION_SKIP_ACCOUNT_SEARCH : 0) |
-		(r->downlevel ? NETSETUP_PROVISION_DOWNLEVEL_PRIV_SUPPORT : 0) |
-		(r->root_ca_certs ? NETSETUP_PROVISION_ROOT_CA_CERTS : 0);
+		(r->downlevel ? NETSETUP_PROVISION_DOWNLEVEL_PRIV_SUPPORT : 0);
 
 	/* djoin /DEFPWD: the lower case machine name, as Windows resets */
 	if (r->defpwd) {
@@ -609,8 +608,6 @@ static void provision_compose(struct tevent_req *req)
 		.jp2_site = r->jp2_site,
 		.jp2_site_persistent = r->jp2_site_persistent,
 		.jp2_primary_dns = r->jp2_primary_dns,
-		.extra_parts = r->extra_parts,
-		.num_extra_parts = r->num_extra_parts,
 	};
 	NTSTATUS status;
 
