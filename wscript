@@ -14,6 +14,14 @@ VERSION = '0.1.0'
 top = '.'
 out = 'bin/default'
 
+# source/lib/<layer>/ -> libodj_<layer>.a, and the layers each may call
+LIB_LAYERS = [
+    ('util', []),
+    ('codec', ['util']),
+    ('client', ['codec', 'util']),
+    ('dc', ['client', 'codec', 'util']),
+]
+
 # (pkg-config name, waf uselib name)
 PUBLIC_PACKAGES = [
     ('talloc', 'TALLOC'),
@@ -158,40 +166,48 @@ def build(bld):
                         '-Wno-unused-but-set-variable'],
                 use='NDR TALLOC SAMBA_UTIL')
 
-    lib_use = ('odj-ndr NDR NDR_STANDARD NDR_NBT TALLOC TEVENT TDB LDB '
+    ext_use = ('NDR NDR_STANDARD NDR_NBT TALLOC TEVENT TDB LDB '
                'SAMBA_UTIL SAMBA_ERRORS DCERPC SAMBA_CREDENTIALS '
-               'SAMBA_HOSTCONFIG SMBCLIENT KRB5 GNUTLS JANSSON RESOLV TEVENT_UTIL')
-    bld.stlib(source=bld.path.ant_glob('source/lib/*.c'),
-              target='samba-odj',
-              includes=gen_inc,
-              cflags=bld.env.WARNINGS + ['-fvisibility=hidden', '-fPIC'],
-              use=lib_use)
+               'SAMBA_HOSTCONFIG SMBCLIENT KRB5 GNUTLS JANSSON RESOLV '
+               'TEVENT_UTIL')
+
+    # The library by side, one static library per folder: util (small
+    # helpers), codec (the blob and the formats inside it), client (the
+    # joining machine), dc (talking to domain controllers).
+    for layer, below in LIB_LAYERS:
+        bld.stlib(source=bld.path.ant_glob('source/lib/%s/*.c' % layer),
+                  target='odj_' + layer,
+                  includes=gen_inc,
+                  cflags=bld.env.WARNINGS + ['-fvisibility=hidden',
+                                             '-fPIC'],
+                  use=' '.join('odj_' + b for b in below) +
+                  ' odj-ndr ' + ext_use)
+    client_use = 'odj_client odj_codec odj_util odj-ndr POPT ' + ext_use
+    all_use = 'odj_dc ' + client_use
 
     # Two programs from one command line.  odj-dc talks to DCs and links
-    # everything.  odj is what a joining machine runs: it leaves out the
-    # DC-side sources, and --as-needed drops the libraries only they use
-    # (LDAP, credentials, SMB: ~120 objects to load), so it starts fast.
-    # For provision it runs odj-dc (source/cli/dc_exec.c).
-    dc_only = ['source/cli/cmd_provision.c', 'source/cli/cmd_batch.c',
-               'source/cli/cmd_extras.c', 'source/cli/credentials.c']
+    # everything.  odj is what a joining machine runs: source/cli without
+    # its dc/ folder and the library without its DC side, and
+    # --as-needed drops the libraries only the DC side uses (LDAP,
+    # credentials, SMB: ~120 objects to load), so it starts fast.  For
+    # provision it runs odj-dc (source/cli/dc_exec.c).
     cli_sources = bld.path.ant_glob('source/cli/*.c',
                                     excl=['source/cli/dc_exec.c'])
+    dc_cli_sources = bld.path.ant_glob('source/cli/dc/*.c')
     libexecdir = os.path.join(bld.env.PREFIX, 'libexec', 'samba-odj')
-    bld.program(source=[s for s in cli_sources
-                        if s.path_from(bld.path) not in dc_only] +
-                ['source/cli/dc_exec.c'],
+    bld.program(source=cli_sources + ['source/cli/dc_exec.c'],
                 target='odj',
                 includes=gen_inc + ['source/cli'],
                 cflags=bld.env.WARNINGS,
                 defines=['ODJ_LIBEXECDIR="%s"' % libexecdir],
                 linkflags=['-Wl,--as-needed'],
-                use='samba-odj POPT ' + lib_use)
-    bld.program(source=cli_sources,
+                use=client_use)
+    bld.program(source=cli_sources + dc_cli_sources,
                 target='odj-dc',
                 includes=gen_inc + ['source/cli'],
                 cflags=bld.env.WARNINGS,
                 install_path=libexecdir,
-                use='samba-odj POPT ' + lib_use)
+                use=all_use)
 
     for t in bld.path.ant_glob('testsuite/unit/test_*.c'):
         name = os.path.splitext(t.name)[0]
@@ -200,7 +216,7 @@ def build(bld):
                     includes=gen_inc + ['testsuite/unit'],
                     cflags=bld.env.WARNINGS,
                     defines=['SRCDIR="%s"' % bld.path.abspath()],
-                    use='samba-odj CMOCKA ' + lib_use,
+                    use='CMOCKA ' + all_use,
                     install_path=None)
 
     for t in bld.path.ant_glob('testsuite/fuzz/fuzz_*.c'):
@@ -212,7 +228,7 @@ def build(bld):
                     includes=gen_inc,
                     cflags=bld.env.WARNINGS,
                     linkflags=['-fsanitize=fuzzer'],
-                    use='samba-odj ' + lib_use,
+                    use=all_use,
                     install_path=None)
 
     if bld.env.XSLTPROC:

@@ -73,7 +73,8 @@ cc -std=gnu11 -O2 -o "$out/rawrate" "$top/bench/rawrate.c" \
 	-I"$top/source/lib" -I"$build/gen" \
 	$(pkg-config --cflags talloc tevent ldb samba-util ndr \
 		samba-credentials samba-hostconfig) \
-	"$build/libsamba-odj.a" \
+	"$build/libodj_dc.a" "$build/libodj_client.a" \
+	"$build/libodj_codec.a" "$build/libodj_util.a" \
 	$(pkg-config --libs talloc tevent tdb ldb samba-util ndr \
 		ndr_standard ndr_nbt dcerpc samba-credentials \
 		samba-hostconfig smbclient mit-krb5 gnutls jansson) \
