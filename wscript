@@ -19,7 +19,7 @@ LIB_LAYERS = [
     ('util', []),
     ('codec', ['util']),
     ('client', ['codec', 'util']),
-    ('dc', ['client', 'codec', 'util']),
+    ('dc', ['codec', 'util']),
 ]
 
 # (pkg-config name, waf uselib name)

@@ -94,20 +94,6 @@ ODJ_PUBLIC NTSTATUS odj_file_save(TALLOC_CTX *mem_ctx,
 				  bool overwrite,
 				  char **why);
 
-/**
- * @brief Write @p bytes to @p path as they are, with odj_file_save()'s
- * care: a temporary file, mode 0600, fsync, rename into place; an
- * existing file only if @p overwrite.
- *
- * For other files that hold secrets (answer files) or that must never
- * be seen half written (reports).
- */
-ODJ_PUBLIC NTSTATUS odj_file_save_bytes(TALLOC_CTX *mem_ctx,
-					const char *path,
-					DATA_BLOB bytes,
-					bool overwrite,
-					char **why);
-
 /** @} */
 
 /**
@@ -591,6 +577,17 @@ ODJ_PUBLIC NTSTATUS odj_batch_report_json(TALLOC_CTX *mem_ctx,
 					  const struct odj_batch_result *results,
 					  size_t num_results,
 					  char **json);
+
+/**
+ * @brief odj_batch_report_json() written to @p path, atomically, mode
+ * 0600 (a report lists every account it made).
+ */
+ODJ_PUBLIC NTSTATUS odj_batch_report_save(TALLOC_CTX *mem_ctx,
+					  const char *path,
+					  const struct odj_batch_run *run,
+					  const struct odj_batch_result *results,
+					  size_t num_results,
+					  char **why);
 
 /** @} */
 

@@ -17,68 +17,14 @@
 #include <util/data_blob.h>
 #include "gen_ndr/ndr_odj.h"
 #include "odj.h"
+#include "util/util.h"
 
-#ifndef ARRAY_SIZE
-#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
-#endif
 
-#ifndef discard_const_p
-#define discard_const_p(type, ptr) ((type *)((intptr_t)(ptr)))
-#endif
 
-/* libsamba-errors: public, declared in no installed header */
-NTSTATUS map_nt_error_from_unix_common(int unix_error);
 
-/*
- * The "why" channel: a message for a human, on @p ctx, replacing any
- * earlier one.  NULL @p why means the caller does not want it.
- */
-void odj_why(TALLOC_CTX *ctx, char **why, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
 
-/* Put "<prefix>: " in front of the message in *why, if any. */
-void odj_why_prefix(TALLOC_CTX *ctx, char **why, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
 
-/* Hand the message over to @p mem_ctx before a temporary context dies. */
-void odj_why_move(TALLOC_CTX *mem_ctx, char **why);
 
-/*
- * Read @p fd to its end (a pipe too) into a buffer wiped when freed,
- * with a NUL after the data (not counted; PEM readers want one); more
- * than @p max_size bytes is NT_STATUS_FILE_TOO_LARGE, "NAME: larger than
- * the N byte limit for WHAT".
- */
-NTSTATUS odj_read_fd(TALLOC_CTX *mem_ctx,
-		     int fd,
-		     const char *name,
-		     size_t max_size,
-		     const char *what,
-		     DATA_BLOB *out,
-		     char **why);
-
-/*
- * Remove "<path>.odj-XXXXXX": what a killed odj left of a file it was
- * replacing (a staged copy, or after the swap the old one; either can
- * hold keys).  Only under the secrets.tdb lock, where no live join owns
- * one.
- */
-void odj_remove_stale_tmp(const char *path);
-
-/* write() all of it, retrying on EINTR; false with errno set */
-bool odj_write_all(int fd, const uint8_t *p, size_t len);
-
-/*
- * A context for a trial pull of @p wire bytes of hostile NDR: allocations
- * that could not have come from that many bytes fail (NDR_ERR_ALLOC).
- * Nothing may be moved out of it; odj_pull_budget_free() wipes and frees
- * all of it.
- */
-TALLOC_CTX *odj_pull_budget_new(size_t wire);
-void odj_pull_budget_free(TALLOC_CTX *budget);
-
-/* A talloc copy of a UTF-8 string that is wiped when freed. */
-char *odj_secret_strdup(TALLOC_CTX *mem_ctx, const char *s);
 
 struct ldb_context;
 struct ldb_context *odj_dc_ldb(const struct odj_dc *dc);
@@ -207,32 +153,7 @@ NTSTATUS odj_secrets_db_commit(struct odj_secrets_db *db, char **why);
 /* Undo everything; false if the old file could not be put back */
 bool odj_secrets_db_abort(struct odj_secrets_db *db);
 
-/*
- * Files replaced atomically (odj_config.c): written beside their
- * target, then swapped in; until odj_staged_finish() a swap can be
- * undone.  Freeing an unfinished one removes the temporary file.
- */
-struct odj_staged_file;
 
-NTSTATUS odj_staged_create(TALLOC_CTX *mem_ctx,
-			   const char *path,
-			   mode_t mode,
-			   struct odj_staged_file **staged,
-			   char **why);
-const char *odj_staged_tmp_path(const struct odj_staged_file *staged);
-int odj_staged_fd(const struct odj_staged_file *staged);
-/* all of @p text into the staged file */
-NTSTATUS odj_staged_write_text(struct odj_staged_file *staged,
-			       const char *text, char **why);
-/* fsync and close the temporary file */
-NTSTATUS odj_staged_close(struct odj_staged_file *staged, char **why);
-NTSTATUS odj_staged_publish(struct odj_staged_file *staged, char **why);
-bool odj_staged_undo(struct odj_staged_file *staged);
-void odj_staged_finish(struct odj_staged_file *staged);
-
-/* A global smb.conf parameter as text ("kerberos method" -> "default") */
-char *odj_lp_get(TALLOC_CTX *mem_ctx, struct loadparm_context *lp_ctx,
-		 const char *name);
 
 /*
  * A new smb.conf with @p changes in its global section, staged beside
@@ -276,32 +197,6 @@ NTSTATUS odj_search_sync(TALLOC_CTX *mem_ctx,
 			 const char *filter,
 			 struct ldb_result **res,
 			 char **why);
-/*
- * A local regular file of at most @p max_size bytes (CA files, PReg
- * files), as odj_read_fd() reads it.
- */
-NTSTATUS odj_local_read(TALLOC_CTX *mem_ctx,
-			const char *path,
-			size_t max_size,
-			DATA_BLOB *bytes,
-			char **why);
-/*
- * @p data as the whole of @p path, or nothing: a temporary file beside
- * it (0600 until @p mode is set), fsynced, renamed into place.  Without
- * @p replace an existing file stays, and the result is EEXIST.  Returns
- * 0 or an errno; no temporary file is left.
- */
-int odj_write_file_atomic(const char *path, const uint8_t *data, size_t len,
-			  mode_t mode, bool replace);
-/* odj_write_file_atomic(), replacing, with "PATH: error" in @p why */
-NTSTATUS odj_local_write(TALLOC_CTX *mem_ctx,
-			 const char *path,
-			 DATA_BLOB data,
-			 mode_t mode,
-			 char **why);
-/* Append a copy of @p s to a NULL-terminated list (made on mem_ctx). */
-bool odj_str_list_add(TALLOC_CTX *mem_ctx, const char ***list,
-		      const char *s);
 
 /* odj_blob.c: a deep copy of a decoded part's structure (known kinds) */
 NTSTATUS odj_part_copy(TALLOC_CTX *mem_ctx,

@@ -298,7 +298,6 @@ static int finish(struct batch_cli *b, const struct odj_args *args,
 		.seconds = elapsed(b),
 	};
 	struct odj_batch_summary s;
-	char *json = NULL;
 	char *why = NULL;
 	NTSTATUS status;
 	int ret = ODJ_EXIT_OK;
@@ -311,14 +310,8 @@ static int finish(struct batch_cli *b, const struct odj_args *args,
 	       s.pending, run.seconds, run.seconds > 0 ?
 	       (s.total - s.pending) / run.seconds : 0.0);
 	if (report != NULL) {
-		status = odj_batch_report_json(cli->mem_ctx, &run, results, num,
-					       &json);
-		if (NT_STATUS_IS_OK(status)) {
-			status = odj_file_save_bytes(
-				cli->mem_ctx, report,
-				data_blob_const(json, strlen(json)), true,
-				&why);
-		}
+		status = odj_batch_report_save(cli->mem_ctx, report, &run,
+					       results, num, &why);
 		if (!NT_STATUS_IS_OK(status)) {
 			ret = odj_cli_fail(cli, status, why);
 		} else {

@@ -274,10 +274,10 @@ NTSTATUS odj_certs_install(TALLOC_CTX *mem_ctx,
 	for (i = 0; NT_STATUS_IS_OK(status) && i < n; i++) {
 		const struct odj_out_file *f = &files[i];
 
-		status = odj_local_write(tmp_ctx, f->path,
-					 data_blob_const(f->text,
-							 strlen(f->text)),
-					 f->mode, why);
+		status = odj_file_write(tmp_ctx, f->path,
+					data_blob_const(f->text,
+							strlen(f->text)),
+					f->mode, 0, why);
 		if (NT_STATUS_IS_OK(status) &&
 		    !odj_str_list_add(tmp_ctx, &list, f->path)) {
 			status = NT_STATUS_NO_MEMORY;

@@ -55,9 +55,9 @@ NTSTATUS odj_policy_write_json(TALLOC_CTX *mem_ctx,
 	if (!NT_STATUS_IS_OK(status)) {
 		return status;
 	}
-	status = odj_local_write(mem_ctx, path,
-				 data_blob_const(text, strlen(text)), 0644,
-				 why);
+	status = odj_file_write(mem_ctx, path,
+				data_blob_const(text, strlen(text)), 0644, 0,
+				why);
 	TALLOC_FREE(text);
 	return status;
 }

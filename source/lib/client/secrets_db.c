@@ -270,13 +270,10 @@ static NTSTATUS lock_dir(struct odj_secrets_db *db, char **why)
 
 static NTSTATUS create_tmp_db(struct odj_secrets_db *db, char **why)
 {
-	char *tmp = talloc_asprintf(db, "%s.odj-XXXXXX", db->path);
+	char *tmp = NULL;
 	int fd;
 
-	if (tmp == NULL) {
-		return NT_STATUS_NO_MEMORY;
-	}
-	fd = mkstemp(tmp);
+	fd = odj_tmp_create(db, db->path, &tmp);
 	if (fd == -1) {
 		return errno_fail(db, why, errno, "cannot create a file beside",
 				  db->path);
@@ -579,28 +576,6 @@ NTSTATUS odj_secrets_db_prepare(struct odj_secrets_db *db, char **why)
 	return NT_STATUS_OK;
 }
 
-static void fsync_dir(const char *path)
-{
-	char *dir = talloc_strdup(NULL, path);
-	char *slash = dir != NULL ? strrchr(dir, '/') : NULL;
-	int fd;
-
-	if (dir == NULL) {
-		return;
-	}
-	if (slash == NULL) {
-		fd = open(".", O_RDONLY | O_DIRECTORY);
-	} else {
-		*(slash == dir ? slash + 1 : slash) = '\0';
-		fd = open(dir, O_RDONLY | O_DIRECTORY);
-	}
-	if (fd != -1) {
-		fsync(fd);
-		close(fd);
-	}
-	TALLOC_FREE(dir);
-}
-
 NTSTATUS odj_secrets_db_commit(struct odj_secrets_db *db, char **why)
 {
 	if (db->tmp_path == NULL) {
@@ -628,7 +603,7 @@ NTSTATUS odj_secrets_db_commit(struct odj_secrets_db *db, char **why)
 		}
 		unlink(db->tmp_path);
 	}
-	fsync_dir(db->path);
+	odj_fsync_dir(db->path);
 	db->tmp_path = NULL;
 	db->committed = true;
 	return NT_STATUS_OK;

@@ -279,30 +279,6 @@ NTSTATUS odj_file_encode(TALLOC_CTX *mem_ctx, DATA_BLOB ndr, DATA_BLOB *text)
 	return NT_STATUS_OK;
 }
 
-static NTSTATUS read_fd(TALLOC_CTX *mem_ctx,
-			int fd,
-			const char *name,
-			DATA_BLOB *text,
-			char **why)
-{
-	struct stat st;
-
-	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
-	    st.st_size > ODJ_FILE_MAX_SIZE) {
-		odj_why(mem_ctx, why, "%s: %jd bytes is larger than the "
-			"%d byte limit for a provisioning file", name,
-			(intmax_t)st.st_size, ODJ_FILE_MAX_SIZE);
-		return NT_STATUS_FILE_TOO_LARGE;
-	}
-	if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
-		odj_why(mem_ctx, why, "%s: is a directory", name);
-		return NT_STATUS_FILE_IS_A_DIRECTORY;
-	}
-
-	return odj_read_fd(mem_ctx, fd, name, ODJ_FILE_MAX_SIZE,
-			   "a provisioning file", text, why);
-}
-
 NTSTATUS odj_file_load(TALLOC_CTX *mem_ctx,
 		       const char *path,
 		       DATA_BLOB *ndr,
@@ -310,9 +286,7 @@ NTSTATUS odj_file_load(TALLOC_CTX *mem_ctx,
 {
 	TALLOC_CTX *tmp_ctx = NULL;
 	DATA_BLOB text = data_blob_null;
-	const char *name = path;
 	NTSTATUS status;
-	int fd = 0;
 
 	if (path == NULL) {
 		return NT_STATUS_INVALID_PARAMETER;
@@ -321,26 +295,15 @@ NTSTATUS odj_file_load(TALLOC_CTX *mem_ctx,
 	if (tmp_ctx == NULL) {
 		return NT_STATUS_NO_MEMORY;
 	}
-	if (strcmp(path, "-") == 0) {
-		name = "standard input";
-	} else {
-		fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-		if (fd == -1) {
-			int err = errno;
-
-			odj_why(mem_ctx, why, "%s: %s", path, strerror(err));
-			TALLOC_FREE(tmp_ctx);
-			return map_nt_error_from_unix_common(err);
-		}
-	}
-	status = read_fd(tmp_ctx, fd, name, &text, why);
-	if (fd != 0) {
-		close(fd);
-	}
+	status = odj_file_read(tmp_ctx, path, ODJ_FILE_MAX_SIZE,
+			       "a provisioning file", ODJ_READ_STDIN, &text,
+			       why);
 	if (NT_STATUS_IS_OK(status)) {
 		status = odj_file_decode(tmp_ctx, text, ndr, why);
 		if (!NT_STATUS_IS_OK(status)) {
-			odj_why_prefix(tmp_ctx, why, "%s", name);
+			odj_why_prefix(tmp_ctx, why, "%s",
+				       strcmp(path, "-") == 0 ?
+				       "standard input" : path);
 		}
 	}
 	if (!NT_STATUS_IS_OK(status)) {
@@ -427,38 +390,21 @@ NTSTATUS odj_file_save(TALLOC_CTX *mem_ctx,
 	DATA_BLOB text = data_blob_null;
 	NTSTATUS status;
 
-	status = odj_file_encode(mem_ctx, ndr, &text);
-	if (!NT_STATUS_IS_OK(status)) {
-		return status;
-	}
-	status = odj_file_save_bytes(mem_ctx, path, text, overwrite, why);
-	TALLOC_FREE(text.data);
-	return status;
-}
-
-NTSTATUS odj_file_save_bytes(TALLOC_CTX *mem_ctx,
-			     const char *path,
-			     DATA_BLOB text,
-			     bool overwrite,
-			     char **why)
-{
-	NTSTATUS status;
-	int err;
-
 	status = odj_file_check_target(mem_ctx, path, overwrite, why);
 	if (!NT_STATUS_IS_OK(status)) {
 		return status;
 	}
-	err = odj_write_file_atomic(path, text.data, text.length, 0600,
-				    overwrite);
-	if (err == EEXIST) {
+	status = odj_file_encode(mem_ctx, ndr, &text);
+	if (!NT_STATUS_IS_OK(status)) {
+		return status;
+	}
+	status = odj_file_write(mem_ctx, path, text, 0600,
+				overwrite ? 0 : ODJ_WRITE_NO_REPLACE, why);
+	TALLOC_FREE(text.data);
+	if (NT_STATUS_EQUAL(status, NT_STATUS_OBJECT_NAME_COLLISION)) {
+		/* it appeared since odj_file_check_target() */
 		odj_why(mem_ctx, why, "%s: file exists (refusing to "
 			"overwrite a provisioning file)", path);
-		return NT_STATUS_OBJECT_NAME_COLLISION;
 	}
-	if (err != 0) {
-		odj_why(mem_ctx, why, "%s: %s", path, strerror(err));
-		return map_nt_error_from_unix_common(err);
-	}
-	return NT_STATUS_OK;
+	return status;
 }

@@ -126,13 +126,18 @@ NTSTATUS odj_unattend_save(TALLOC_CTX *mem_ctx,
 	char *xml = NULL;
 	NTSTATUS status;
 
+	status = odj_file_check_target(mem_ctx, path, overwrite, why);
+	if (!NT_STATUS_IS_OK(status)) {
+		return status;
+	}
 	status = odj_unattend_xml(mem_ctx, ndr, arch, &xml, why);
 	if (!NT_STATUS_IS_OK(status)) {
 		return status;
 	}
-	status = odj_file_save_bytes(mem_ctx, path,
-				     data_blob_const(xml, strlen(xml)),
-				     overwrite, why);
+	/* 0600: it holds the machine password */
+	status = odj_file_write(mem_ctx, path,
+				data_blob_const(xml, strlen(xml)), 0600,
+				overwrite ? 0 : ODJ_WRITE_NO_REPLACE, why);
 	TALLOC_FREE(xml);
 	return status;
 }

@@ -371,34 +371,19 @@ NTSTATUS odj_batch_load(TALLOC_CTX *mem_ctx,
 			char **why)
 {
 	DATA_BLOB text = data_blob_null;
-	const char *name = path;
 	NTSTATUS status;
-	int fd = STDIN_FILENO;
 
 	if (path == NULL) {
 		return NT_STATUS_INVALID_PARAMETER;
 	}
-	if (strcmp(path, "-") == 0) {
-		name = "standard input";
-	} else {
-		fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-		if (fd == -1) {
-			int err = errno;
-
-			odj_why(mem_ctx, why, "%s: %s", path, strerror(err));
-			return map_nt_error_from_unix_common(err);
-		}
-	}
-	status = odj_read_fd(mem_ctx, fd, name, BATCH_FILE_MAX_SIZE,
-			     "a batch file", &text, why);
-	if (fd != STDIN_FILENO) {
-		close(fd);
-	}
+	status = odj_file_read(mem_ctx, path, BATCH_FILE_MAX_SIZE,
+			       "a batch file", ODJ_READ_STDIN, &text, why);
 	if (!NT_STATUS_IS_OK(status)) {
 		return status;
 	}
-	status = odj_batch_parse(mem_ctx, text, name, entries, num_entries,
-				 why);
+	status = odj_batch_parse(mem_ctx, text, strcmp(path, "-") == 0 ?
+				 "standard input" : path, entries,
+				 num_entries, why);
 	TALLOC_FREE(text.data);
 	return status;
 }

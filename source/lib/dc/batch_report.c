@@ -143,3 +143,29 @@ NTSTATUS odj_batch_report_json(TALLOC_CTX *mem_ctx,
 	free(text);
 	return *_json != NULL ? NT_STATUS_OK : NT_STATUS_NO_MEMORY;
 }
+
+NTSTATUS odj_batch_report_save(TALLOC_CTX *mem_ctx,
+			       const char *path,
+			       const struct odj_batch_run *run,
+			       const struct odj_batch_result *results,
+			       size_t num_results,
+			       char **why)
+{
+	char *json = NULL;
+	NTSTATUS status;
+
+	status = odj_file_check_target(mem_ctx, path, true, why);
+	if (!NT_STATUS_IS_OK(status)) {
+		return status;
+	}
+	status = odj_batch_report_json(mem_ctx, run, results, num_results,
+				       &json);
+	if (!NT_STATUS_IS_OK(status)) {
+		return status;
+	}
+	status = odj_file_write(mem_ctx, path,
+				data_blob_const(json, strlen(json)), 0600, 0,
+				why);
+	TALLOC_FREE(json);
+	return status;
+}

@@ -65,7 +65,8 @@ static NTSTATUS load_certs(struct local_ca *ca, const char *path,
 	unsigned int i;
 	int ret;
 
-	status = odj_local_read(ca, path, CA_FILE_MAX_SIZE, &bytes, why);
+	status = odj_file_read(ca, path, CA_FILE_MAX_SIZE, "a CA file",
+			       ODJ_READ_REGULAR, &bytes, why);
 	if (!NT_STATUS_IS_OK(status)) {
 		odj_why_prefix(why_ctx, why, "CA certificate");
 		return status;
@@ -112,7 +113,8 @@ static NTSTATUS load_key(struct local_ca *ca, const char *path,
 	NTSTATUS status;
 	int ret;
 
-	status = odj_local_read(ca, path, CA_FILE_MAX_SIZE, &bytes, why);
+	status = odj_file_read(ca, path, CA_FILE_MAX_SIZE, "a CA file",
+			       ODJ_READ_REGULAR, &bytes, why);
 	if (!NT_STATUS_IS_OK(status)) {
 		odj_why_prefix(why_ctx, why, "CA key");
 		return status;

@@ -147,7 +147,9 @@ static NTSTATUS policy_from_file(struct OP_POLICY_PART *part,
 	DATA_BLOB bytes = data_blob_null;
 	NTSTATUS status;
 
-	status = odj_local_read(part, path, ODJ_PREG_MAX_SIZE, &bytes, why);
+	status = odj_file_read(part, path, ODJ_PREG_MAX_SIZE,
+			       "a Registry.pol file", ODJ_READ_REGULAR, &bytes,
+			       why);
 	if (NT_STATUS_IS_OK(status)) {
 		status = odj_preg_parse(part, bytes, &preg, why);
 		odj_why_prefix(why_ctx, why, "%s", path);
