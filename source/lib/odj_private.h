@@ -182,21 +182,6 @@ NTSTATUS odj_keytab_stage(TALLOC_CTX *mem_ctx,
 			  struct odj_staged_file **staged,
 			  char **why);
 
-/*
- * Certificates and policies (odj_extras.c): a synchronous search on the
- * DC connection, and local files read whole or replaced atomically.
- */
-struct ldb_dn;
-struct ldb_result;
-
-NTSTATUS odj_search_sync(TALLOC_CTX *mem_ctx,
-			 struct odj_dc *dc,
-			 struct ldb_dn *base,
-			 int scope,
-			 const char * const *attrs,
-			 const char *filter,
-			 struct ldb_result **res,
-			 char **why);
 
 /* odj_blob.c: a deep copy of a decoded part's structure (known kinds) */
 NTSTATUS odj_part_copy(TALLOC_CTX *mem_ctx,

@@ -12,6 +12,7 @@
  */
 
 #include "odj_private.h"
+#include "odj_ldap.h"
 
 #include <ctype.h>
 #include <inttypes.h>
@@ -135,9 +136,10 @@ static NTSTATUS read_cas(TALLOC_CTX *ctx, struct odj_dc *dc,
 	NTSTATUS status;
 	unsigned i;
 
-	status = odj_search_sync(ctx, dc, pks_dn(ctx, dc, child), scope,
-				 attrs, "(objectClass=certificationAuthority)",
-				 &res, why);
+	status = odj_ldb_search_sync(ctx, odj_dc_ev(dc), odj_dc_ldb(dc),
+				     pks_dn(ctx, dc, child), scope, attrs,
+				     "(objectClass=certificationAuthority)",
+				     &res, why);
 	if (NT_STATUS_EQUAL(status, NT_STATUS_NOT_FOUND)) {
 		TALLOC_FREE(*why);
 		return NT_STATUS_OK;	/* no AD CS has published yet */
@@ -410,10 +412,11 @@ NTSTATUS odj_certs_find_template(TALLOC_CTX *mem_ctx,
 		TALLOC_FREE(tmp_ctx);
 		return NT_STATUS_NO_MEMORY;
 	}
-	status = odj_search_sync(tmp_ctx, dc,
-				 pks_dn(tmp_ctx, dc,
-					"CN=Certificate Templates"),
-				 LDB_SCOPE_ONELEVEL, attrs, filter, &res, why);
+	status = odj_ldb_search_sync(tmp_ctx, odj_dc_ev(dc), odj_dc_ldb(dc),
+				     pks_dn(tmp_ctx, dc,
+					    "CN=Certificate Templates"),
+				     LDB_SCOPE_ONELEVEL, attrs, filter, &res,
+				     why);
 	if (NT_STATUS_IS_OK(status)) {
 		msg = pick_template(res, name);
 	}

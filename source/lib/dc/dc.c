@@ -130,46 +130,6 @@ static const char *msg_string(const struct ldb_message *msg,
 	return ldb_msg_find_attr_as_string(msg, attr, NULL);
 }
 
-static NTSTATUS search_sync(TALLOC_CTX *mem_ctx,
-			    struct odj_dc *dc,
-			    struct ldb_dn *base,
-			    enum ldb_scope scope,
-			    const char * const *attrs,
-			    const char *filter,
-			    struct ldb_message **msg,
-			    char **why)
-{
-	struct tevent_req *req = NULL;
-	struct ldb_result *res = NULL;
-	char *ldb_msg = NULL;
-	NTSTATUS status;
-
-	req = odj_ldb_search_send(mem_ctx, dc->ev, dc->ldb, base, scope,
-				  attrs, filter);
-	if (req == NULL) {
-		return NT_STATUS_NO_MEMORY;
-	}
-	if (!tevent_req_poll(req, dc->ev)) {
-		TALLOC_FREE(req);
-		return NT_STATUS_INTERNAL_ERROR;
-	}
-	status = odj_ldb_recv(req, mem_ctx, &res, NULL, &ldb_msg);
-	TALLOC_FREE(req);
-	if (!NT_STATUS_IS_OK(status)) {
-		odj_why(mem_ctx, why, "LDAP search of %s failed: %s",
-			ldb_dn_get_linearized(base),
-			ldb_msg != NULL ? ldb_msg : nt_errstr(status));
-		return status;
-	}
-	if (res->count != 1) {
-		odj_why(mem_ctx, why, "LDAP search of %s: %u entries",
-			ldb_dn_get_linearized(base), res->count);
-		return NT_STATUS_NOT_FOUND;
-	}
-	*msg = talloc_steal(mem_ctx, res->msgs[0]);
-	return NT_STATUS_OK;
-}
-
 /* The netlogon ping: DC flags, sites, domain and forest names, GUID. */
 static NTSTATUS netlogon_ping(TALLOC_CTX *mem_ctx, struct odj_dc *dc,
 			      const char *dns_domain,
@@ -191,8 +151,9 @@ static NTSTATUS netlogon_ping(TALLOC_CTX *mem_ctx, struct odj_dc *dc,
 	if (filter == NULL) {
 		return NT_STATUS_NO_MEMORY;
 	}
-	status = search_sync(mem_ctx, dc, ldb_dn_new(mem_ctx, dc->ldb, ""),
-			     LDB_SCOPE_BASE, attrs, filter, &msg, why);
+	status = odj_ldb_search_one(mem_ctx, dc->ev, dc->ldb,
+				    ldb_dn_new(mem_ctx, dc->ldb, ""),
+				    LDB_SCOPE_BASE, attrs, filter, &msg, why);
 	if (!NT_STATUS_IS_OK(status)) {
 		odj_why_prefix(mem_ctx, why, "netlogon ping");
 		return status;
@@ -294,9 +255,10 @@ static NTSTATUS read_domain(TALLOC_CTX *mem_ctx, struct odj_dc *dc,
 	const char *host = NULL;
 	NTSTATUS status;
 
-	status = search_sync(mem_ctx, dc, ldb_dn_new(mem_ctx, dc->ldb, ""),
-			     LDB_SCOPE_BASE, rootdse_attrs, "(objectClass=*)",
-			     &msg, why);
+	status = odj_ldb_search_one(mem_ctx, dc->ev, dc->ldb,
+				    ldb_dn_new(mem_ctx, dc->ldb, ""),
+				    LDB_SCOPE_BASE, rootdse_attrs,
+				    "(objectClass=*)", &msg, why);
 	if (!NT_STATUS_IS_OK(status)) {
 		return status;
 	}
@@ -314,10 +276,11 @@ static NTSTATUS read_domain(TALLOC_CTX *mem_ctx, struct odj_dc *dc,
 		info->dc_name = talloc_strdup(dc, host);
 	}
 
-	status = search_sync(mem_ctx, dc,
-			     ldb_dn_new(mem_ctx, dc->ldb, info->domain_dn),
-			     LDB_SCOPE_BASE, domain_attrs, "(objectClass=*)",
-			     &msg, why);
+	status = odj_ldb_search_one(mem_ctx, dc->ev, dc->ldb,
+				    ldb_dn_new(mem_ctx, dc->ldb,
+					       info->domain_dn),
+				    LDB_SCOPE_BASE, domain_attrs,
+				    "(objectClass=*)", &msg, why);
 	if (!NT_STATUS_IS_OK(status)) {
 		return status;
 	}

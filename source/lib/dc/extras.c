@@ -9,9 +9,6 @@
  * policies; odj_extras_for_machine() copies those parts and issues the
  * machine's certificate, without the DC, once the account exists
  * (odj_provision.c), for the account's SID.
- *
- * Also a synchronous search on the DC connection, which the certificate
- * and policy code share.
  */
 
 #include "odj_private.h"
@@ -25,45 +22,6 @@
 #include <unistd.h>
 #include <ldb.h>
 #include <tevent.h>
-
-NTSTATUS odj_search_sync(TALLOC_CTX *mem_ctx,
-			 struct odj_dc *dc,
-			 struct ldb_dn *base,
-			 int scope,
-			 const char * const *attrs,
-			 const char *filter,
-			 struct ldb_result **res,
-			 char **why)
-{
-	struct tevent_context *ev = odj_dc_ev(dc);
-	struct tevent_req *req = NULL;
-	char *ldb_msg = NULL;
-	int ldb_err = 0;
-	NTSTATUS status;
-
-	if (base == NULL) {
-		return NT_STATUS_NO_MEMORY;
-	}
-	req = odj_ldb_search_send(mem_ctx, ev, odj_dc_ldb(dc), base, scope,
-				  attrs, filter);
-	if (req == NULL) {
-		return NT_STATUS_NO_MEMORY;
-	}
-	if (!tevent_req_poll(req, ev)) {
-		TALLOC_FREE(req);
-		return NT_STATUS_INTERNAL_ERROR;
-	}
-	status = odj_ldb_recv(req, mem_ctx, res, &ldb_err, &ldb_msg);
-	TALLOC_FREE(req);
-	if (!NT_STATUS_IS_OK(status)) {
-		odj_why(mem_ctx, why, "LDAP search of %s failed: %s",
-			ldb_dn_get_linearized(base),
-			ldb_msg != NULL && ldb_msg[0] != '\0' ? ldb_msg :
-			ldb_strerror(ldb_err));
-		TALLOC_FREE(ldb_msg);
-	}
-	return status;
-}
 
 /* The CERT part every machine shares: the root CAs */
 static NTSTATUS roots_part(TALLOC_CTX *mem_ctx, struct odj_dc *dc,

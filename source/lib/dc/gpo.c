@@ -12,6 +12,7 @@
  */
 
 #include "odj_private.h"
+#include "odj_ldap.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -56,11 +57,12 @@ NTSTATUS odj_policy_find_gpo(TALLOC_CTX *mem_ctx,
 		TALLOC_FREE(tmp_ctx);
 		return NT_STATUS_NO_MEMORY;
 	}
-	status = odj_search_sync(tmp_ctx, dc,
-				 ldb_dn_new_fmt(tmp_ctx, odj_dc_ldb(dc),
-						"CN=Policies,CN=System,%s",
-						domain_dn),
-				 LDB_SCOPE_ONELEVEL, attrs, filter, &res, why);
+	status = odj_ldb_search_sync(tmp_ctx, odj_dc_ev(dc), odj_dc_ldb(dc),
+				     ldb_dn_new_fmt(tmp_ctx, odj_dc_ldb(dc),
+						    "CN=Policies,CN=System,%s",
+						    domain_dn),
+				     LDB_SCOPE_ONELEVEL, attrs, filter, &res,
+				     why);
 	if (NT_STATUS_IS_OK(status) && res->count != 1) {
 		odj_why(tmp_ctx, why, res->count == 0 ?
 			"no GPO named '%s' in CN=Policies,CN=System,%s" :

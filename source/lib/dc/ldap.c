@@ -244,3 +244,114 @@ NTSTATUS odj_ldb_recv(struct tevent_req *req,
 	tevent_req_received(req);
 	return NT_STATUS_OK;
 }
+
+/*
+ * The synchronous forms, for the few steps that wait for one answer
+ * before going on (connecting, reading templates and GPOs once).
+ */
+
+static NTSTATUS odj_ldb_wait(TALLOC_CTX *mem_ctx,
+			 struct tevent_context *ev,
+			 struct tevent_req *req,
+			 struct ldb_result **res,
+			 int *ldb_err,
+			 char **ldb_msg)
+{
+	NTSTATUS status;
+
+	if (req == NULL) {
+		return NT_STATUS_NO_MEMORY;
+	}
+	if (!tevent_req_poll(req, ev)) {
+		TALLOC_FREE(req);
+		return NT_STATUS_INTERNAL_ERROR;
+	}
+	status = odj_ldb_recv(req, mem_ctx, res, ldb_err, ldb_msg);
+	TALLOC_FREE(req);
+	return status;
+}
+
+NTSTATUS odj_ldb_search_sync(TALLOC_CTX *mem_ctx,
+			     struct tevent_context *ev,
+			     struct ldb_context *ldb,
+			     struct ldb_dn *base,
+			     enum ldb_scope scope,
+			     const char * const *attrs,
+			     const char *filter,
+			     struct ldb_result **res,
+			     char **why)
+{
+	char *ldb_msg = NULL;
+	int ldb_err = 0;
+	NTSTATUS status;
+
+	if (base == NULL) {
+		return NT_STATUS_NO_MEMORY;
+	}
+	status = odj_ldb_wait(mem_ctx, ev,
+			  odj_ldb_search_send(mem_ctx, ev, ldb, base, scope,
+					      attrs, filter),
+			  res, &ldb_err, &ldb_msg);
+	if (!NT_STATUS_IS_OK(status)) {
+		odj_why(mem_ctx, why, "LDAP search of %s failed: %s",
+			ldb_dn_get_linearized(base),
+			ldb_msg != NULL && ldb_msg[0] != '\0' ? ldb_msg :
+			ldb_err != 0 ? ldb_strerror(ldb_err) :
+			nt_errstr(status));
+		TALLOC_FREE(ldb_msg);
+	}
+	return status;
+}
+
+NTSTATUS odj_ldb_search_one(TALLOC_CTX *mem_ctx,
+			    struct tevent_context *ev,
+			    struct ldb_context *ldb,
+			    struct ldb_dn *base,
+			    enum ldb_scope scope,
+			    const char * const *attrs,
+			    const char *filter,
+			    struct ldb_message **msg,
+			    char **why)
+{
+	struct ldb_result *res = NULL;
+	NTSTATUS status;
+
+	status = odj_ldb_search_sync(mem_ctx, ev, ldb, base, scope, attrs,
+				     filter, &res, why);
+	if (!NT_STATUS_IS_OK(status)) {
+		return status;
+	}
+	if (res->count != 1) {
+		odj_why(mem_ctx, why, "LDAP search of %s: %u entries",
+			ldb_dn_get_linearized(base), res->count);
+		TALLOC_FREE(res);
+		return NT_STATUS_NOT_FOUND;
+	}
+	*msg = talloc_steal(mem_ctx, res->msgs[0]);
+	TALLOC_FREE(res);
+	return NT_STATUS_OK;
+}
+
+NTSTATUS odj_ldb_delete_sync(TALLOC_CTX *mem_ctx,
+			     struct tevent_context *ev,
+			     struct ldb_context *ldb,
+			     struct ldb_dn *dn,
+			     char **why)
+{
+	char *ldb_msg = NULL;
+	NTSTATUS status;
+
+	if (dn == NULL) {
+		return NT_STATUS_NO_MEMORY;
+	}
+	status = odj_ldb_wait(mem_ctx, ev, odj_ldb_delete_send(mem_ctx, ev, ldb,
+							  dn),
+			  NULL, NULL, &ldb_msg);
+	if (!NT_STATUS_IS_OK(status)) {
+		odj_why(mem_ctx, why, "deleting %s failed: %s",
+			ldb_dn_get_linearized(dn),
+			ldb_msg != NULL ? ldb_msg : nt_errstr(status));
+		TALLOC_FREE(ldb_msg);
+	}
+	return status;
+}

@@ -41,4 +41,33 @@ NTSTATUS odj_ldb_recv(struct tevent_req *req,
 		      int *ldb_err,
 		      char **ldb_msg);
 
+/*
+ * The same, waiting on @p ev: a search's entries; a search that must
+ * find exactly one (NT_STATUS_NOT_FOUND otherwise); a delete.  Failures
+ * say what failed in @p why.
+ */
+NTSTATUS odj_ldb_search_sync(TALLOC_CTX *mem_ctx,
+			     struct tevent_context *ev,
+			     struct ldb_context *ldb,
+			     struct ldb_dn *base,
+			     enum ldb_scope scope,
+			     const char * const *attrs,
+			     const char *filter,
+			     struct ldb_result **res,
+			     char **why);
+NTSTATUS odj_ldb_search_one(TALLOC_CTX *mem_ctx,
+			    struct tevent_context *ev,
+			    struct ldb_context *ldb,
+			    struct ldb_dn *base,
+			    enum ldb_scope scope,
+			    const char * const *attrs,
+			    const char *filter,
+			    struct ldb_message **msg,
+			    char **why);
+NTSTATUS odj_ldb_delete_sync(TALLOC_CTX *mem_ctx,
+			     struct tevent_context *ev,
+			     struct ldb_context *ldb,
+			     struct ldb_dn *dn,
+			     char **why);
+
 #endif /* _ODJ_LDAP_H_ */

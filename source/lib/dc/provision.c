@@ -684,26 +684,8 @@ NTSTATUS odj_account_delete(TALLOC_CTX *mem_ctx,
 			    const char *dn,
 			    char **why)
 {
-	struct tevent_context *ev = odj_dc_ev(dc);
 	struct ldb_context *ldb = odj_dc_ldb(dc);
-	struct tevent_req *req = NULL;
-	char *msg = NULL;
-	NTSTATUS status;
 
-	req = odj_ldb_delete_send(mem_ctx, ev, ldb, ldb_dn_new(mem_ctx, ldb,
-								dn));
-	if (req == NULL) {
-		return NT_STATUS_NO_MEMORY;
-	}
-	if (!tevent_req_poll(req, ev)) {
-		TALLOC_FREE(req);
-		return NT_STATUS_INTERNAL_ERROR;
-	}
-	status = odj_ldb_recv(req, mem_ctx, NULL, NULL, &msg);
-	TALLOC_FREE(req);
-	if (!NT_STATUS_IS_OK(status)) {
-		odj_why(mem_ctx, why, "deleting %s failed: %s", dn,
-			msg != NULL ? msg : nt_errstr(status));
-	}
-	return status;
+	return odj_ldb_delete_sync(mem_ctx, odj_dc_ev(dc), ldb,
+				   ldb_dn_new(mem_ctx, ldb, dn), why);
 }
