@@ -141,8 +141,10 @@ int main(int argc, char **argv)
 		b->reqs[i].machine_name = talloc_asprintf(b->reqs, "%s-%u",
 							  prefix, i + 1);
 	}
-	status = odj_dc_connect(ctx, b->ev, lp, creds, domain, dc, &b->dc,
-				&why);
+	status = odj_dc_connect(ctx, b->ev, lp, creds,
+				&(struct odj_dc_spec) {
+					.domain = domain, .dcname = dc,
+				}, &b->dc, &why);
 	if (!NT_STATUS_IS_OK(status)) {
 		fprintf(stderr, "rawrate: %s\n", why != NULL ? why :
 			nt_errstr(status));

@@ -23,12 +23,6 @@
 #include <unistd.h>
 #include <arpa/inet.h>
 
-/* What a writable Windows Server 2008+ DC answers, short of the roles
- * (PDC, GC, time server) a composer cannot know: DS_LDAP_FLAG,
- * DS_DS_FLAG, DS_KDC_FLAG, DS_CLOSEST_FLAG, DS_WRITABLE_FLAG,
- * DS_FULL_SECRET_DOMAIN_6_FLAG and the three DNS flags. */
-#define DEFAULT_DC_FLAGS 0xe00011b8
-#define DEFAULT_SITE "Default-First-Site-Name"
 /* longer than any machine password; a line of a password file */
 #define MAX_PASSWORD 1024
 
@@ -68,18 +62,6 @@ static char *take_secret(struct odj_cli *cli, char *s)
 	copy = talloc_strdup(cli->mem_ctx, s);
 	odj_wipe_on_free(copy);
 	explicit_bzero(s, strlen(s));
-	return copy;
-}
-
-static char *change_case(TALLOC_CTX *ctx, const char *s, bool upper)
-{
-	char *copy = talloc_strdup(ctx, s);
-	char *p = NULL;
-
-	for (p = copy; p != NULL && *p != '\0'; p++) {
-		*p = upper ? toupper((unsigned char)*p) :
-			tolower((unsigned char)*p);
-	}
 	return copy;
 }
 
@@ -259,71 +241,54 @@ static int machine_password(struct odj_cli *cli, const char *file,
 	return ODJ_EXIT_OK;
 }
 
-/* Domain and DC, from the arguments alone. */
+/*
+ * Domain and DC, from the arguments alone; the library checks the values
+ * and fills in what a DC would say.  A value that does not parse is a
+ * usage error, as any other bad argument.
+ */
 static bool fill_dc_info(struct odj_cli *cli, const struct odj_args *args,
-			 struct odj_dc_info *info)
+			 struct odj_dc_info **info)
 {
-	TALLOC_CTX *ctx = cli->mem_ctx;
-	const char *realm = odj_args_get(args, "domain");
-	const char *sid = odj_args_get(args, "domain_sid");
-	const char *guid = odj_args_get(args, "domain_guid");
-	const char *forest = odj_args_get(args, "forest_name");
 	const char *flags = odj_args_get(args, "dc_flags");
-	const char *addr = odj_args_get(args, "dcaddress");
-	uint8_t buf[sizeof(struct in6_addr)];
+	struct odj_compose_domain d = {
+		.dns_domain = odj_args_get(args, "domain"),
+		.netbios_domain = cli->workgroup,
+		.domain_sid = odj_args_get(args, "domain_sid"),
+		.domain_guid = odj_args_get(args, "domain_guid"),
+		.forest = odj_args_get(args, "forest_name"),
+		.dc_name = odj_args_get(args, "dcname"),
+		.dc_address = odj_args_get(args, "dcaddress"),
+		.dc_site = odj_args_get(args, "dc_site"),
+		.client_site = odj_args_get(args, "client_site"),
+	};
+	char *why = NULL;
+	NTSTATUS status;
 
-	if (realm == NULL) {
-		realm = cli->realm;
+	if (d.dns_domain == NULL) {
+		d.dns_domain = cli->realm;
 	}
-	info->dc_name = odj_args_get(args, "dcname");
-	if (info->dc_name == NULL) {
-		info->dc_name = cli->server;
+	if (d.dc_name == NULL) {
+		d.dc_name = cli->server;
 	}
-	if (realm == NULL || cli->workgroup == NULL || sid == NULL ||
-	    guid == NULL || info->dc_name == NULL || addr == NULL) {
+	if (d.dns_domain == NULL || d.netbios_domain == NULL ||
+	    d.domain_sid == NULL || d.domain_guid == NULL ||
+	    d.dc_name == NULL || d.dc_address == NULL) {
 		odj_cli_error(cli, "needed: --realm (or domain=), "
 			      "--workgroup, domain_sid=, domain_guid=, "
 			      "dcname= (or -S) and dcaddress=");
 		return false;
 	}
-	if (inet_pton(AF_INET, addr, buf) != 1 &&
-	    inet_pton(AF_INET6, addr, buf) != 1) {
-		odj_cli_error(cli, "dcaddress= takes an IPv4 or IPv6 address, "
-			      "not '%s'", addr);
+	if (flags != NULL) {
+		if (!parse_u32(cli, "dc_flags", flags, &d.dc_flags)) {
+			return false;
+		}
+		d.have_dc_flags = true;
+	}
+	status = odj_compose_dc_info(cli->mem_ctx, &d, info, &why);
+	if (!NT_STATUS_IS_OK(status)) {
+		odj_cli_error(cli, "%s", why != NULL ? why :
+			      nt_errstr(status));
 		return false;
-	}
-	info->dc_address = addr;
-	/* what a DC reports: the DNS domain in lower case, NetBIOS upper */
-	info->dns_domain = change_case(ctx, realm, false);
-	info->netbios_domain = change_case(ctx, cli->workgroup, true);
-	info->forest = change_case(ctx, forest != NULL ? forest : realm,
-				   false);
-	info->domain_sid = talloc_zero(ctx, struct ODJ_SID);
-	if (info->dns_domain == NULL || info->netbios_domain == NULL ||
-	    info->forest == NULL || info->domain_sid == NULL) {
-		return false;
-	}
-	if (!odj_sid_parse(sid, info->domain_sid, ctx) ||
-	    info->domain_sid->SubAuthorityCount == 0) {
-		odj_cli_error(cli, "domain_sid= '%s' is not a SID", sid);
-		return false;
-	}
-	if (!NT_STATUS_IS_OK(GUID_from_string(guid, &info->domain_guid))) {
-		odj_cli_error(cli, "domain_guid= '%s' is not a GUID", guid);
-		return false;
-	}
-	info->dc_flags = DEFAULT_DC_FLAGS;
-	if (flags != NULL &&
-	    !parse_u32(cli, "dc_flags", flags, &info->dc_flags)) {
-		return false;
-	}
-	info->dc_site = odj_args_get(args, "dc_site");
-	if (info->dc_site == NULL) {
-		info->dc_site = DEFAULT_SITE;
-	}
-	info->client_site = odj_args_get(args, "client_site");
-	if (info->client_site == NULL) {
-		info->client_site = info->dc_site;
 	}
 	return true;
 }
@@ -334,11 +299,15 @@ static bool fill_account(struct odj_cli *cli, const struct odj_args *args,
 {
 	const char *rid = odj_args_get(args, "rid");
 	const char *guid = odj_args_get(args, "object_guid");
-	size_t len = c->machine_name != NULL ? strlen(c->machine_name) : 0;
+	char *why = NULL;
 
-	if (len == 0 || len > 15) {
-		odj_cli_error(cli, "machine_name= (or -U NAME$) is needed: "
-			      "1 to 15 characters");
+	if (c->machine_name == NULL) {
+		odj_cli_error(cli, "machine_name= (or -U NAME$) is needed");
+		return false;
+	}
+	if (!NT_STATUS_IS_OK(odj_machine_name_check(cli->mem_ctx,
+						    c->machine_name, &why))) {
+		odj_cli_error(cli, "%s", why);
 		return false;
 	}
 	if (rid != NULL && !parse_u32(cli, "rid", rid, &c->rid)) {
@@ -405,8 +374,8 @@ static int deliver(struct odj_cli *cli, const struct odj_args *args,
 int odj_cmd_composeodj(struct odj_cli *cli)
 {
 	TALLOC_CTX *ctx = cli->mem_ctx;
-	struct odj_dc_info info = { .dc_name = NULL };
-	struct odj_compose c = { .dc = &info };
+	struct odj_dc_info *info = NULL;
+	struct odj_compose c = { .dc = NULL };
 	struct odj_provision_data *pd = NULL;
 	struct odj_args *args = NULL;
 	struct GUID object_guid;
@@ -437,6 +406,7 @@ int odj_cmd_composeodj(struct odj_cli *cli)
 	    !fill_account(cli, args, &c, &object_guid)) {
 		return ODJ_EXIT_USAGE;
 	}
+	c.dc = info;
 	/* a bad savefile fails before anyone types a password */
 	if (odj_args_get(args, "savefile") != NULL) {
 		char *why = NULL;

@@ -94,8 +94,7 @@ static int check_config(struct odj_cli *cli, struct loadparm_context *lp_ctx,
 	status = odj_config_check(cli->mem_ctx, lp_ctx, join, &changes, &n,
 				  &why);
 	if (!NT_STATUS_IS_OK(status)) {
-		odj_cli_fail(cli, status, why);
-		return ODJ_EXIT_LOCAL;
+		return odj_cli_fail(cli, status, why);
 	}
 	if (n == 0 || cli->update_config) {
 		return ODJ_EXIT_OK;

@@ -258,23 +258,34 @@ struct odj_dc_info {
 	const char *computers_dn;	/* the well-known Computers container */
 };
 
+/** Which DC to talk to, and how. */
+struct odj_dc_spec {
+	const char *domain;		/* DNS (or, with dcname, NetBIOS) */
+	const char *dcname;		/* NULL: from the SRV records */
+	/*
+	 * The credentials cache the credentials use (--use-krb5-ccache),
+	 * if any: libsmbclient (the GPO fetch) takes Kerberos tickets
+	 * from the KRB5CCNAME environment only, and the library points
+	 * it there for the time it needs them.
+	 */
+	const char *krb5_ccache;
+};
+
 /**
- * @brief Connect to a DC of @p domain and learn about it.
+ * @brief Connect to a DC of @p spec->domain and learn about it.
  *
- * Uses @p dcname if given, else the DNS SRV records of @p domain.  The
- * LDAP connection binds with @p creds (Kerberos or NTLM, as the
- * credentials say) and is signed and sealed.  Connecting is synchronous
- * (ldb's ldap backend binds inside ldb_connect()); everything done over
- * the connection afterwards is asynchronous on @p ev.
- *
- * @param[in] domain  DNS (or NetBIOS, with @p dcname) domain name.
+ * Uses @p spec->dcname if given, else the DNS SRV records of the
+ * domain.  The LDAP connection binds with @p creds (Kerberos or NTLM, as
+ * the credentials say) and is signed and sealed.  Connecting is
+ * synchronous (ldb's ldap backend binds inside ldb_connect());
+ * everything done over the connection afterwards is asynchronous on
+ * @p ev.
  */
 ODJ_PUBLIC NTSTATUS odj_dc_connect(TALLOC_CTX *mem_ctx,
 				   struct tevent_context *ev,
 				   struct loadparm_context *lp_ctx,
 				   struct cli_credentials *creds,
-				   const char *domain,
-				   const char *dcname,
+				   const struct odj_dc_spec *spec,
 				   struct odj_dc **dc,
 				   char **why);
 
@@ -320,8 +331,57 @@ struct odj_compose {
 	uint32_t num_extra_parts;
 };
 
+/*
+ * What a new computer's name may not hold (NetProvisionComputerAccount's
+ * rules, as djoin enforces them), and the same for messages.
+ */
+#define ODJ_MACHINE_NAME_FORBIDDEN "\\/:*?\"<>|.,;=+[] "
+#define ODJ_MACHINE_NAME_FORBIDDEN_TEXT "\\/:*?\"<>|.,;=+[] or space"
+
+/**
+ * @brief Whether @p name may name a new computer account: 1 to 15
+ * characters, not all digits, no control character and none of
+ * ODJ_MACHINE_NAME_FORBIDDEN.  NT_STATUS_INVALID_COMPUTER_NAME with a
+ * message if not.  Provisioning and composing refuse the same names.
+ */
+ODJ_PUBLIC NTSTATUS odj_machine_name_check(TALLOC_CTX *mem_ctx,
+					   const char *name,
+					   char **why);
+
+/**
+ * What composeodj is told instead of asking a DC; the defaults are what
+ * a writable DC of a one-site domain would say.
+ */
+struct odj_compose_domain {
+	const char *dns_domain;		/* the realm, any case */
+	const char *netbios_domain;	/* the workgroup, any case */
+	const char *domain_sid;		/* "S-1-5-21-..." */
+	const char *domain_guid;
+	const char *forest;		/* NULL: the domain */
+	const char *dc_name;		/* DNS name of the DC */
+	const char *dc_address;		/* IPv4 or IPv6 */
+	bool have_dc_flags;		/* else a writable 2008+ DC's */
+	uint32_t dc_flags;
+	const char *dc_site;		/* NULL: Default-First-Site-Name */
+	const char *client_site;	/* NULL: the DC's site */
+};
+
+/**
+ * @brief The DOMAIN_CONTROLLER_INFO and domain data of @p d, checked
+ * (the SID and GUID parse, the address is one) and completed with the
+ * defaults; the DNS names lower case, the NetBIOS name upper case, as a
+ * DC reports them.
+ */
+ODJ_PUBLIC NTSTATUS odj_compose_dc_info(TALLOC_CTX *mem_ctx,
+					const struct odj_compose_domain *d,
+					struct odj_dc_info **info,
+					char **why);
+
 /**
  * @brief Compose provisioning data as Windows Server 2019's djoin does.
+ *
+ * Refuses (NT_STATUS_INVALID_COMPUTER_NAME) a machine name that
+ * odj_machine_name_check() refuses.
  */
 ODJ_PUBLIC NTSTATUS odj_compose(TALLOC_CTX *mem_ctx,
 				const struct odj_compose *c,
@@ -354,11 +414,34 @@ struct odj_provision_request {
 	 * carries the account's SID; a failure then deletes the account.
 	 */
 	const struct odj_extras *extras;
+	/*
+	 * Where the blob goes before the request completes: @p savefile
+	 * (odj_file_save(): 0600, atomic, an existing file only with
+	 * @p overwrite), else @p deliver (e.g. to print it).  If that
+	 * fails, an account this request created is deleted again: there
+	 * is no account without its blob.  Neither: the caller takes the
+	 * blob from the result, and the rule with it.
+	 */
+	const char *savefile;
+	bool overwrite;
+	NTSTATUS (*deliver)(DATA_BLOB ndr, void *private_data, char **why);
+	void *deliver_data;
 };
+
+/**
+ * @brief Check what can be checked of @p r before the DC is asked: the
+ * machine name (odj_machine_name_check()) and that the savefile can be
+ * written.  odj_provision_send() checks the same; a caller checks first
+ * to fail before it connects.
+ */
+ODJ_PUBLIC NTSTATUS odj_provision_check(TALLOC_CTX *mem_ctx,
+					const struct odj_provision_request *r,
+					char **why);
 
 /** What provisioning made. */
 struct odj_provision_result {
 	struct odj_provision_data *pd;
+	DATA_BLOB ndr;			/* pd encoded, wiped when freed */
 	const char *account_dn;
 	const char *sam_account_name;
 	struct ODJ_SID *machine_sid;
@@ -373,7 +456,8 @@ struct odj_provision_result {
  *
  * Fails with NT_STATUS_USER_EXISTS, leaving the account untouched, when
  * the account exists and @p r->reuse is false.  An account this request
- * created is deleted again if a later step fails.
+ * created is deleted again if a later step fails, saving or delivering
+ * the blob included.
  */
 ODJ_PUBLIC struct tevent_req *odj_provision_send(
 	TALLOC_CTX *mem_ctx,
@@ -393,9 +477,7 @@ ODJ_PUBLIC NTSTATUS odj_provision(TALLOC_CTX *mem_ctx,
 				  struct odj_provision_result **result,
 				  char **why);
 
-/**
- * @brief Delete an account again, e.g. when its blob could not be saved.
- */
+/** @brief Delete an account (by DN). */
 ODJ_PUBLIC NTSTATUS odj_account_delete(TALLOC_CTX *mem_ctx,
 				       struct odj_dc *dc,
 				       const char *dn,
@@ -705,8 +787,8 @@ struct odj_config_change {
  * @brief What smb.conf must change before Samba can use @p join.
  *
  * Checks netbios name, workgroup, realm, security (ads) and server
- * role.  Fails (NT_STATUS_INVALID_PARAMETER_MIX) for a configuration no
- * change can fix, such as a domain controller's.
+ * role.  Fails (NT_STATUS_INVALID_DOMAIN_ROLE) for a configuration no
+ * change can fix: a domain controller's.
  *
  * @param[out] changes  The changes, none (NULL, 0) if it matches.
  */

@@ -29,6 +29,7 @@
 struct ldb_context;
 struct ldb_context *odj_dc_ldb(const struct odj_dc *dc);
 struct tevent_context *odj_dc_ev(const struct odj_dc *dc);
+const char *odj_dc_krb5_ccache(const struct odj_dc *dc);
 
 /*
  * secrets.tdb (odj_secrets.c): Samba's join records, built from plain

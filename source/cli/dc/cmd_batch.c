@@ -243,6 +243,10 @@ static int connect_dcs(struct odj_cli *cli, const struct odj_args *args,
 {
 	TALLOC_CTX *ctx = cli->mem_ctx;
 	const char *list = odj_args_get(args, "dcname");
+	struct odj_dc_spec spec = {
+		.domain = odj_args_get(args, "domain"),
+		.krb5_ccache = cli->krb5_ccache,
+	};
 	struct loadparm_context *lp_ctx = NULL;
 	struct cli_credentials *creds = NULL;
 	struct odj_dc **dcs = NULL;
@@ -271,8 +275,8 @@ static int connect_dcs(struct odj_cli *cli, const struct odj_args *args,
 			return ODJ_EXIT_INTERNAL;
 		}
 		/* no name at all: the first DC the SRV records give */
-		status = odj_dc_connect(ctx, ev, lp_ctx, creds,
-					odj_args_get(args, "domain"), name,
+		spec.dcname = name;
+		status = odj_dc_connect(ctx, ev, lp_ctx, creds, &spec,
 					&dcs[n], &why);
 		if (!NT_STATUS_IS_OK(status)) {
 			return odj_cli_fail(cli, status, why);

@@ -112,10 +112,6 @@ int odj_cli_extras(struct odj_cli *cli, struct odj_dc *dc,
 			return odj_cli_fail(cli, status, why);
 		}
 	}
-	/* libsmbclient takes Kerberos tickets from the default ccache */
-	if (names != NULL && cli->krb5_ccache != NULL) {
-		setenv("KRB5CCNAME", cli->krb5_ccache, 1);
-	}
 	status = odj_extras_prepare(ctx, dc, &x, &extras, &why);
 	if (!NT_STATUS_IS_OK(status)) {
 		return odj_cli_fail(cli, status, why);

@@ -87,47 +87,25 @@ void odj_cli_provision_request(const struct odj_args *args,
 	r->jp2_primary_dns = odj_args_get(args, "primarydns");
 }
 
-/* Save or print the blob; on failure delete the account we created. */
-static int deliver(struct odj_cli *cli, struct odj_dc *dc,
-		   const struct odj_args *args,
-		   const struct odj_provision_result *res)
+/* printblob: the blob on stdout, before the account counts as made */
+static NTSTATUS print_blob(DATA_BLOB ndr, void *private_data, char **why)
 {
-	TALLOC_CTX *ctx = cli->mem_ctx;
-	const char *savefile = odj_args_get(args, "savefile");
-	DATA_BLOB ndr = data_blob_null;
+	TALLOC_CTX *ctx = private_data;
 	char *b64 = NULL;
-	char *why = NULL;
-	char *why2 = NULL;
 	NTSTATUS status;
 
-	status = odj_provision_data_encode(ctx, res->pd, &ndr, &why);
-	if (NT_STATUS_IS_OK(status) && savefile != NULL) {
-		status = odj_file_save(ctx, savefile, ndr, cli->force, &why);
-	} else if (NT_STATUS_IS_OK(status)) {
-		status = odj_file_base64(ctx, ndr, &b64);
+	status = odj_file_base64(ctx, ndr, &b64);
+	if (!NT_STATUS_IS_OK(status)) {
+		return status;
 	}
-	if (NT_STATUS_IS_OK(status) && b64 != NULL) {
-		printf("%s\n", b64);
-		if (fflush(stdout) != 0) {
-			status = NT_STATUS_DISK_FULL;
-			why = talloc_strdup(ctx, "cannot write the blob to "
-					    "standard output");
-		}
+	printf("%s\n", b64);
+	TALLOC_FREE(b64);
+	if (fflush(stdout) != 0) {
+		*why = talloc_strdup(ctx, "cannot write the blob to standard "
+				     "output");
+		return NT_STATUS_DISK_FULL;
 	}
-	if (NT_STATUS_IS_OK(status)) {
-		return ODJ_EXIT_OK;
-	}
-	if (res->created) {
-		NTSTATUS st = odj_account_delete(ctx, dc, res->account_dn,
-						 &why2);
-
-		why = talloc_asprintf(ctx, "%s; %s", why != NULL ? why :
-				      nt_errstr(status),
-				      NT_STATUS_IS_OK(st) ?
-				      "the new account was deleted again" :
-				      why2);
-	}
-	return odj_cli_fail(cli, status, why);
+	return NT_STATUS_OK;
 }
 
 int odj_cmd_provision(struct odj_cli *cli)
@@ -135,6 +113,7 @@ int odj_cmd_provision(struct odj_cli *cli)
 	TALLOC_CTX *ctx = cli->mem_ctx;
 	struct odj_provision_request r = { .machine_name = NULL };
 	struct odj_provision_result *res = NULL;
+	struct odj_dc_spec spec = { .domain = NULL };
 	struct loadparm_context *lp_ctx = NULL;
 	struct cli_credentials *creds = NULL;
 	struct tevent_context *ev = NULL;
@@ -162,14 +141,15 @@ int odj_cmd_provision(struct odj_cli *cli)
 		dcname = cli->server;
 	}
 
-	/* a bad savefile must fail before anything changes on the DC */
 	savefile = odj_args_get(args, "savefile");
-	if (savefile != NULL) {
-		status = odj_file_check_target(ctx, savefile, cli->force,
-					       &why);
-		if (!NT_STATUS_IS_OK(status)) {
-			return odj_cli_fail(cli, status, why);
-		}
+	r.savefile = savefile;
+	r.overwrite = cli->force;
+	r.deliver = print_blob;
+	r.deliver_data = ctx;
+	/* a bad name or savefile fails before the DC is asked */
+	status = odj_provision_check(ctx, &r, &why);
+	if (!NT_STATUS_IS_OK(status)) {
+		return odj_cli_fail(cli, status, why);
 	}
 
 	lp_ctx = odj_cli_loadparm(cli);
@@ -185,9 +165,10 @@ int odj_cmd_provision(struct odj_cli *cli)
 		return ODJ_EXIT_INTERNAL;
 	}
 
-	status = odj_dc_connect(ctx, ev, lp_ctx, creds,
-				odj_args_get(args, "domain"), dcname, &dc,
-				&why);
+	spec.domain = odj_args_get(args, "domain");
+	spec.dcname = dcname;
+	spec.krb5_ccache = cli->krb5_ccache;
+	status = odj_dc_connect(ctx, ev, lp_ctx, creds, &spec, &dc, &why);
 	if (!NT_STATUS_IS_OK(status)) {
 		return odj_cli_fail(cli, status, why);
 	}
@@ -198,10 +179,6 @@ int odj_cmd_provision(struct odj_cli *cli)
 	status = odj_provision(ctx, dc, &r, &res, &why);
 	if (!NT_STATUS_IS_OK(status)) {
 		return odj_cli_fail(cli, status, why);
-	}
-	ret = deliver(cli, dc, args, res);
-	if (ret != ODJ_EXIT_OK) {
-		return ret;
 	}
 	/* with printblob, stdout is the blob: report on stderr */
 	fprintf(savefile != NULL ? stdout : stderr,

@@ -79,7 +79,7 @@ NTSTATUS odj_config_check(TALLOC_CTX *mem_ctx,
 			"(server role = %s); only a member can be joined",
 			role);
 		TALLOC_FREE(tmp_ctx);
-		return NT_STATUS_INVALID_PARAMETER_MIX;
+		return NT_STATUS_INVALID_DOMAIN_ROLE;
 	}
 	if (strcasecmp(lpcfg_netbios_name(lp_ctx), join->netbios_name) != 0) {
 		ok &= add_change(tmp_ctx, &changes, &n, "netbios name",

@@ -9,9 +9,137 @@
 
 #include "odj_private.h"
 
+#include <ctype.h>
 #include <inttypes.h>
 #include <stdio.h>
+#include <arpa/inet.h>
 #include <charset.h>
+
+/*
+ * What a writable Windows Server 2008+ DC answers, short of the roles
+ * (PDC, GC, time server) a composer cannot know: DS_LDAP_FLAG,
+ * DS_DS_FLAG, DS_KDC_FLAG, DS_CLOSEST_FLAG, DS_WRITABLE_FLAG,
+ * DS_FULL_SECRET_DOMAIN_6_FLAG and the three DNS flags.
+ */
+#define COMPOSE_DC_FLAGS 0xe00011b8
+#define COMPOSE_SITE "Default-First-Site-Name"
+
+NTSTATUS odj_machine_name_check(TALLOC_CTX *mem_ctx, const char *name,
+				char **why)
+{
+	size_t len = name != NULL ? strlen(name) : 0;
+	bool all_digits = true;
+	size_t i;
+
+	for (i = 0; i < len && len <= 15; i++) {
+		unsigned char ch = name[i];
+
+		if (ch < 0x20 || ch >= 0x7f ||
+		    strchr(ODJ_MACHINE_NAME_FORBIDDEN, ch) != NULL) {
+			break;
+		}
+		if (!isdigit(ch)) {
+			all_digits = false;
+		}
+	}
+	if (len == 0 || len > 15 || i < len || all_digits) {
+		odj_why(mem_ctx, why, "'%s' is not a valid computer name (1 to "
+			"15 characters, not all digits, none of "
+			ODJ_MACHINE_NAME_FORBIDDEN_TEXT ")",
+			name != NULL ? name : "");
+		return NT_STATUS_INVALID_COMPUTER_NAME;
+	}
+	return NT_STATUS_OK;
+}
+
+/* What a DC reports: the DNS domain in lower case, NetBIOS upper */
+static char *change_case(TALLOC_CTX *ctx, const char *s, bool upper)
+{
+	char *copy = talloc_strdup(ctx, s);
+	char *p = NULL;
+
+	for (p = copy; p != NULL && *p != '\0'; p++) {
+		*p = upper ? toupper((unsigned char)*p) :
+			tolower((unsigned char)*p);
+	}
+	return copy;
+}
+
+static NTSTATUS compose_check_values(TALLOC_CTX *mem_ctx,
+				     const struct odj_compose_domain *d,
+				     char **why)
+{
+	uint8_t buf[sizeof(struct in6_addr)];
+
+	if (d->dns_domain == NULL || d->netbios_domain == NULL ||
+	    d->domain_sid == NULL || d->domain_guid == NULL ||
+	    d->dc_name == NULL || d->dc_address == NULL) {
+		odj_why(mem_ctx, why, "needed: the DNS domain, the NetBIOS "
+			"domain, the domain SID and GUID, the DC's name and "
+			"address");
+		return NT_STATUS_INVALID_PARAMETER;
+	}
+	if (inet_pton(AF_INET, d->dc_address, buf) != 1 &&
+	    inet_pton(AF_INET6, d->dc_address, buf) != 1) {
+		odj_why(mem_ctx, why, "the DC address takes an IPv4 or IPv6 "
+			"address, not '%s'", d->dc_address);
+		return NT_STATUS_INVALID_PARAMETER;
+	}
+	return NT_STATUS_OK;
+}
+
+NTSTATUS odj_compose_dc_info(TALLOC_CTX *mem_ctx,
+			     const struct odj_compose_domain *d,
+			     struct odj_dc_info **_info,
+			     char **why)
+{
+	struct odj_dc_info *info = NULL;
+	NTSTATUS status;
+
+	status = compose_check_values(mem_ctx, d, why);
+	if (!NT_STATUS_IS_OK(status)) {
+		return status;
+	}
+	info = talloc_zero(mem_ctx, struct odj_dc_info);
+	if (info == NULL) {
+		return NT_STATUS_NO_MEMORY;
+	}
+	info->dc_name = talloc_strdup(info, d->dc_name);
+	info->dc_address = talloc_strdup(info, d->dc_address);
+	info->dns_domain = change_case(info, d->dns_domain, false);
+	info->netbios_domain = change_case(info, d->netbios_domain, true);
+	info->forest = change_case(info, d->forest != NULL ? d->forest :
+				   d->dns_domain, false);
+	info->dc_site = talloc_strdup(info, d->dc_site != NULL ? d->dc_site :
+				      COMPOSE_SITE);
+	info->client_site = talloc_strdup(info, d->client_site != NULL ?
+					  d->client_site : info->dc_site);
+	info->dc_flags = d->have_dc_flags ? d->dc_flags : COMPOSE_DC_FLAGS;
+	info->domain_sid = talloc_zero(info, struct ODJ_SID);
+	if (info->dc_name == NULL || info->dc_address == NULL ||
+	    info->dns_domain == NULL || info->netbios_domain == NULL ||
+	    info->forest == NULL || info->dc_site == NULL ||
+	    info->client_site == NULL || info->domain_sid == NULL) {
+		TALLOC_FREE(info);
+		return NT_STATUS_NO_MEMORY;
+	}
+	if (!odj_sid_parse(d->domain_sid, info->domain_sid, info) ||
+	    info->domain_sid->SubAuthorityCount == 0) {
+		odj_why(mem_ctx, why, "the domain SID '%s' is not a SID",
+			d->domain_sid);
+		TALLOC_FREE(info);
+		return NT_STATUS_INVALID_SID;
+	}
+	if (!NT_STATUS_IS_OK(GUID_from_string(d->domain_guid,
+					      &info->domain_guid))) {
+		odj_why(mem_ctx, why, "the domain GUID '%s' is not a GUID",
+			d->domain_guid);
+		TALLOC_FREE(info);
+		return NT_STATUS_INVALID_PARAMETER;
+	}
+	*_info = info;
+	return NT_STATUS_OK;
+}
 
 static bool set_unicode_string(TALLOC_CTX *mem_ctx,
 			       struct ODJ_UNICODE_STRING *u,
@@ -263,6 +391,11 @@ NTSTATUS odj_compose(TALLOC_CTX *mem_ctx,
 	    c->dc->netbios_domain == NULL || c->dc->domain_sid == NULL ||
 	    c->dc->dc_name == NULL) {
 		return NT_STATUS_INVALID_PARAMETER;
+	}
+	/* the names provisioning would refuse, a blob must not carry */
+	if (!NT_STATUS_IS_OK(odj_machine_name_check(NULL, c->machine_name,
+						    NULL))) {
+		return NT_STATUS_INVALID_COMPUTER_NAME;
 	}
 	pd = talloc_zero(mem_ctx, struct odj_provision_data);
 	if (pd == NULL) {

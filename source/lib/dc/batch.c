@@ -4,9 +4,9 @@
  * as done.
  *
  * A machine is one tevent request (batch_machine_*): check whether an
- * earlier run already provisioned it, else provision it and save its blob
- * (and answer file), deleting the account again if the blob cannot be
- * written.  The batch request (odj_batch_*) keeps N machines in flight and
+ * earlier run already provisioned it, else provision it with its blob
+ * saved (odj_provision_send() deletes a new account again if the blob
+ * cannot be written), and write its answer file.  The batch request (odj_batch_*) keeps N machines in flight and
  * can be stopped: it then launches no more and waits for those in flight,
  * so that no account it created is left without its blob.
  */
@@ -33,7 +33,6 @@ struct batch_machine_state {
 	struct odj_batch_result *res;
 	TALLOC_CTX *res_ctx;		/* where the result's strings live */
 	struct odj_provision_request r;
-	struct odj_provision_result *pr;
 	char *blob_path;
 	char *unattend_path;		/* NULL: no answer file */
 	char *blob_sid;			/* resume: what the blob says */
@@ -44,8 +43,6 @@ static void machine_provision(struct tevent_req *req);
 static void machine_resume(struct tevent_req *req);
 static void machine_searched(struct tevent_req *subreq);
 static void machine_provisioned(struct tevent_req *subreq);
-static void machine_deliver(struct tevent_req *req);
-static void machine_rolled_back(struct tevent_req *subreq);
 
 /* Record a failure; the request itself succeeds (the batch goes on). */
 static void machine_fail(struct tevent_req *req, NTSTATUS status,
@@ -143,16 +140,10 @@ static void machine_provision(struct tevent_req *req)
 	struct batch_machine_state *state = tevent_req_data(
 		req, struct batch_machine_state);
 	struct tevent_req *subreq = NULL;
-	char *why = NULL;
-	NTSTATUS status;
 
-	/* a blob that cannot be written must fail before the DC changes */
-	status = odj_file_check_target(state, state->blob_path,
-				       state->r.reuse, &why);
-	if (!NT_STATUS_IS_OK(status)) {
-		machine_fail(req, status, "%s", why);
-		return;
-	}
+	/* the blob is saved before the machine counts as done */
+	state->r.savefile = state->blob_path;
+	state->r.overwrite = state->r.reuse;
 	state->res->dc_name = odj_dc_info(state->dc)->dc_name;
 	subreq = odj_provision_send(state, state->ev, state->dc, &state->r);
 	if (tevent_req_nomem(subreq, req)) {
@@ -392,105 +383,39 @@ static void machine_provisioned(struct tevent_req *subreq)
 	struct batch_machine_state *state = tevent_req_data(
 		req, struct batch_machine_state);
 	struct odj_batch_result *res = state->res;
+	struct odj_provision_result *pr = NULL;
 	char *why = NULL;
 	NTSTATUS status;
 
-	status = odj_provision_recv(subreq, state, &state->pr, &why);
+	status = odj_provision_recv(subreq, state, &pr, &why);
 	TALLOC_FREE(subreq);
 	if (!NT_STATUS_IS_OK(status)) {
 		machine_fail(req, status, "%s", why != NULL ? why :
 			     nt_errstr(status));
 		return;
 	}
-	res->account_dn = talloc_strdup(state->res_ctx,
-					state->pr->account_dn);
-	res->sid = odj_sid_string(state->res_ctx, state->pr->machine_sid);
-	res->rid = state->pr->rid;
-	machine_deliver(req);
-}
-
-/* Save the blob (and answer file); undo a new account if we cannot. */
-static void machine_deliver(struct tevent_req *req)
-{
-	struct batch_machine_state *state = tevent_req_data(
-		req, struct batch_machine_state);
-	struct odj_batch_result *res = state->res;
-	struct odj_provision_result *pr = state->pr;
-	struct tevent_req *subreq = NULL;
-	struct ldb_context *ldb = odj_dc_ldb(state->dc);
-	char *why = NULL;
-	NTSTATUS status;
-
-	status = odj_provision_data_encode(state, pr->pd, &state->ndr, &why);
-	if (NT_STATUS_IS_OK(status)) {
-		status = odj_file_save(state, state->blob_path, state->ndr,
-				       state->r.reuse, &why);
-	}
-	if (!NT_STATUS_IS_OK(status) && !pr->created) {
-		machine_fail(req, status, "the password of %s was reset but "
-			     "its blob could not be written (%s); provision "
-			     "it again with reuse", pr->account_dn,
-			     why != NULL ? why : nt_errstr(status));
-		return;
-	}
-	if (!NT_STATUS_IS_OK(status)) {
-		res->status = ODJ_BATCH_FAILED;
-		res->error = status;
-		res->message = talloc_strdup(state->res_ctx, why != NULL ?
-					     why : nt_errstr(status));
-		subreq = odj_ldb_delete_send(state, state->ev, ldb,
-					     ldb_dn_new(state, ldb,
-							pr->account_dn));
-		if (tevent_req_nomem(subreq, req)) {
-			return;
-		}
-		tevent_req_set_callback(subreq, machine_rolled_back, req);
-		return;
-	}
 	res->status = pr->created ? ODJ_BATCH_CREATED : ODJ_BATCH_REUSED;
+	res->account_dn = talloc_strdup(state->res_ctx, pr->account_dn);
+	res->sid = odj_sid_string(state->res_ctx, pr->machine_sid);
+	res->rid = pr->rid;
 	res->blob_path = state->blob_path;
-	/* the password is in the file now; drop our copies */
-	TALLOC_FREE(state->pr);
-	if (state->unattend_path != NULL) {
-		/* the answer file follows its new blob */
-		status = odj_unattend_save(state, state->unattend_path,
-					   state->ndr, NULL,
-					   true, &why);
-		if (!NT_STATUS_IS_OK(status)) {
-			machine_fail(req, status, "account and blob made, but "
-				     "the answer file failed: %s; run the "
-				     "batch again to write it", why);
-			return;
-		}
-		res->unattend_path = state->unattend_path;
+	if (state->unattend_path == NULL) {
+		TALLOC_FREE(pr);
+		tevent_req_done(req);
+		return;
 	}
-	tevent_req_done(req);
-}
-
-static void machine_rolled_back(struct tevent_req *subreq)
-{
-	struct tevent_req *req = tevent_req_callback_data(
-		subreq, struct tevent_req);
-	struct batch_machine_state *state = tevent_req_data(
-		req, struct batch_machine_state);
-	struct odj_batch_result *res = state->res;
-	char *msg = NULL;
-	NTSTATUS status;
-
-	status = odj_ldb_recv(subreq, state, NULL, NULL, &msg);
-	TALLOC_FREE(subreq);
-	if (NT_STATUS_IS_OK(status)) {
-		res->message = talloc_asprintf(state->res_ctx, "%s; %s was "
-					       "deleted again", res->message,
-					       res->account_dn);
-	} else {
-		res->message = talloc_asprintf(
-			state->res_ctx, "%s; and deleting %s again failed: %s "
-			"(delete it by hand)", res->message, res->account_dn,
-			msg != NULL ? msg : nt_errstr(status));
+	/* the answer file follows its new blob */
+	status = odj_unattend_save(state, state->unattend_path, pr->ndr, NULL,
+				   true, &why);
+	/* the password is in the files now; drop our copies */
+	TALLOC_FREE(pr);
+	if (!NT_STATUS_IS_OK(status)) {
+		machine_fail(req, status, "account and blob made, but the "
+			     "answer file failed: %s; run the batch again to "
+			     "write it", why);
+		return;
 	}
-	res->account_dn = NULL;
-	TALLOC_FREE(state->pr);
+	res->unattend_path = state->unattend_path;
 	tevent_req_done(req);
 }
 

@@ -38,6 +38,7 @@ struct odj_dc {
 	struct tevent_context *ev;
 	struct ldb_context *ldb;
 	int ldb_log_level;
+	const char *krb5_ccache;
 	struct odj_dc_info info;
 };
 
@@ -54,6 +55,11 @@ struct ldb_context *odj_dc_ldb(const struct odj_dc *dc)
 struct tevent_context *odj_dc_ev(const struct odj_dc *dc)
 {
 	return dc->ev;
+}
+
+const char *odj_dc_krb5_ccache(const struct odj_dc *dc)
+{
+	return dc->krb5_ccache;
 }
 
 /* DCs of @p domain from DNS, in SRV priority order. */
@@ -433,11 +439,12 @@ NTSTATUS odj_dc_connect(TALLOC_CTX *mem_ctx,
 			struct tevent_context *ev,
 			struct loadparm_context *lp_ctx,
 			struct cli_credentials *creds,
-			const char *domain,
-			const char *dcname,
+			const struct odj_dc_spec *spec,
 			struct odj_dc **_dc,
 			char **why)
 {
+	const char *domain = spec != NULL ? spec->domain : NULL;
+	const char *dcname = spec != NULL ? spec->dcname : NULL;
 	TALLOC_CTX *tmp_ctx = NULL;
 	struct odj_dc *dc = NULL;
 	const char **names = NULL;
@@ -457,6 +464,13 @@ NTSTATUS odj_dc_connect(TALLOC_CTX *mem_ctx,
 		return NT_STATUS_NO_MEMORY;
 	}
 	dc->ev = ev;
+	if (spec->krb5_ccache != NULL) {
+		dc->krb5_ccache = talloc_strdup(dc, spec->krb5_ccache);
+		if (dc->krb5_ccache == NULL) {
+			status = NT_STATUS_NO_MEMORY;
+			goto fail;
+		}
+	}
 
 	if (dcname != NULL) {
 		names = talloc_zero_array(tmp_ctx, const char *, 2);

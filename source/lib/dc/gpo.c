@@ -18,6 +18,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <unistd.h>
 #include <sys/stat.h>
 #include <ldb.h>
@@ -245,6 +246,10 @@ static SMBCCTX *smb_connect(struct odj_dc *dc)
 	smbc_setOptionFallbackAfterKerberos(ctx, have_password &&
 					    krb != CRED_USE_KERBEROS_REQUIRED);
 	smbc_setOptionUseCCache(ctx, !have_password);
+	/* libsmbclient takes Kerberos tickets from the default ccache */
+	if (!have_password && odj_dc_krb5_ccache(dc) != NULL) {
+		setenv("KRB5CCNAME", odj_dc_krb5_ccache(dc), 1);
+	}
 	if (smbc_init_context(ctx) == NULL) {
 		smbc_free_context(ctx, 1);
 		return NULL;

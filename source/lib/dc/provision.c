@@ -55,29 +55,23 @@ static void provision_password_set(struct tevent_req *subreq);
 static void provision_read_back(struct tevent_req *subreq);
 static void provision_rolled_back(struct tevent_req *subreq);
 static void provision_compose(struct tevent_req *req);
+static void provision_deliver(struct tevent_req *req);
 
-/* NetBIOS computer names: 1-15 characters, none of \/:*?"<>|. */
-static bool valid_machine_name(const char *name)
+NTSTATUS odj_provision_check(TALLOC_CTX *mem_ctx,
+			     const struct odj_provision_request *r,
+			     char **why)
 {
-	size_t len = strlen(name);
-	bool all_digits = true;
-	size_t i;
+	NTSTATUS status;
 
-	if (len == 0 || len > 15) {
-		return false;
+	if (r == NULL) {
+		return NT_STATUS_INVALID_PARAMETER;
 	}
-	for (i = 0; i < len; i++) {
-		unsigned char ch = name[i];
-
-		if (ch < 0x20 || ch >= 0x7f || strchr("\\/:*?\"<>|.,;=+[] ",
-						       ch) != NULL) {
-			return false;
-		}
-		if (!isdigit(ch)) {
-			all_digits = false;
-		}
+	status = odj_machine_name_check(mem_ctx, r->machine_name, why);
+	if (!NT_STATUS_IS_OK(status) || r->savefile == NULL) {
+		return status;
 	}
-	return !all_digits;
+	/* a blob that cannot be written must fail before the DC changes */
+	return odj_file_check_target(mem_ctx, r->savefile, r->overwrite, why);
 }
 
 /* Printable ASCII from the CSPRNG: 120 characters, ~780 bits. */
@@ -185,6 +179,7 @@ struct tevent_req *odj_provision_send(TALLOC_CTX *mem_ctx,
 	struct odj_provision_state *state = NULL;
 	const struct odj_dc_info *info = odj_dc_info(dc);
 	char *filter = NULL;
+	NTSTATUS status;
 
 	req = tevent_req_create(mem_ctx, &state, struct odj_provision_state);
 	if (req == NULL) {
@@ -199,12 +194,8 @@ struct tevent_req *odj_provision_send(TALLOC_CTX *mem_ctx,
 		return tevent_req_post(req, ev);
 	}
 
-	if (r->machine_name == NULL || !valid_machine_name(r->machine_name)) {
-		provision_fail(req, NT_STATUS_INVALID_COMPUTER_NAME,
-			       "'%s' is not a valid computer name (1 to 15 "
-			       "characters, not all digits, none of "
-			       "\\/:*?\"<>|.,;=+[] or space)",
-			       r->machine_name != NULL ? r->machine_name : "");
+	status = odj_provision_check(state, r, &state->why);
+	if (tevent_req_nterror(req, status)) {
 		return tevent_req_post(req, ev);
 	}
 	if (!fill_names(state)) {
@@ -632,7 +623,40 @@ static void provision_compose(struct tevent_req *req)
 		tevent_req_nterror(req, status);
 		return;
 	}
-	tevent_req_done(req);
+	provision_deliver(req);
+}
+
+/* The blob to its file (or the caller); no new account without it. */
+static void provision_deliver(struct tevent_req *req)
+{
+	struct odj_provision_state *state = tevent_req_data(
+		req, struct odj_provision_state);
+	const struct odj_provision_request *r = state->r;
+	struct odj_provision_result *res = state->result;
+	char *why = NULL;
+	NTSTATUS status;
+
+	status = odj_provision_data_encode(res, res->pd, &res->ndr, &why);
+	if (NT_STATUS_IS_OK(status) && r->savefile != NULL) {
+		status = odj_file_save(state, r->savefile, res->ndr,
+				       r->overwrite, &why);
+	} else if (NT_STATUS_IS_OK(status) && r->deliver != NULL) {
+		status = r->deliver(res->ndr, r->deliver_data, &why);
+	}
+	if (NT_STATUS_IS_OK(status)) {
+		tevent_req_done(req);
+		return;
+	}
+	if (res->created) {
+		state->why = talloc_strdup(state, why != NULL ? why :
+					   nt_errstr(status));
+		provision_rollback(req, status);
+		return;
+	}
+	provision_fail(req, status, "the password of %s was reset but its "
+		       "blob could not be written (%s); provision it again "
+		       "with reuse", res->account_dn,
+		       why != NULL ? why : nt_errstr(status));
 }
 
 NTSTATUS odj_provision_recv(struct tevent_req *req,
