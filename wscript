@@ -134,6 +134,22 @@ class pidl(Task.Task):
         return proc.returncode
 
 
+@TaskGen.feature('cprogram')
+@TaskGen.after_method('apply_link', 'process_use', 'propagate_uselib_vars')
+def whole_archive_once(self):
+    """With --whole-archive each static library may appear only once on
+    the link line: waf lists a layer again for every layer above it."""
+    if 'STLIB_MARKER' not in self.env or not hasattr(self, 'link_task'):
+        return
+    if '-Wl,--whole-archive' not in self.env.STLIB_MARKER:
+        return
+    seen = []
+    for lib in self.link_task.env.STLIB:
+        if lib not in seen:
+            seen.append(lib)
+    self.link_task.env.STLIB = seen
+
+
 @TaskGen.feature('pidl')
 def process_pidl(self):
     idl = self.path.find_resource(self.idl)
@@ -142,29 +158,31 @@ def process_pidl(self):
 
 
 def build(bld):
-    gen_inc = ['gen', 'source/lib', '.']
+    gen_inc = ['gen', 'source/include', 'source/lib', '.']
 
     # our ODJ IDL: headers and NDR marshallers
-    bld(features='pidl', idl='idl/odj.idl',
+    bld(features='pidl', idl='idl/odj.idl', name='pidl-odj',
         pidl_args=['--header', '--ndr-parser'],
         pidl_outputs=['gen/gen_ndr/odj.h', 'gen/gen_ndr/ndr_odj.h',
                       'gen/gen_ndr/ndr_odj.c'])
 
     # Samba's secrets.tdb join record, from our own wire-identical IDL
-    bld(features='pidl', idl='idl/secrets.idl',
+    bld(features='pidl', idl='idl/secrets.idl', name='pidl-secrets',
         pidl_args=['--header', '--ndr-parser'],
         pidl_outputs=['gen/gen_ndr/secrets.h', 'gen/gen_ndr/ndr_secrets.h',
                       'gen/gen_ndr/ndr_secrets.c'])
 
     # Generated symbols stay hidden: Samba's private libndr-samba4
-    # exports ndr_*_ODJ_* and ndr_*_secrets_* of its own.
-    bld.objects(source=['gen/gen_ndr/ndr_odj.c',
-                        'gen/gen_ndr/ndr_secrets.c'],
-                target='odj-ndr',
-                includes=gen_inc,
-                cflags=['-fvisibility=hidden', '-fPIC',
-                        '-Wno-unused-but-set-variable'],
-                use='NDR TALLOC SAMBA_UTIL')
+    # exports ndr_*_ODJ_* and ndr_*_secrets_* of its own.  The ODJ
+    # structures belong to the codec, the secrets.tdb record to the
+    # client.
+    for idl, layer in (('odj', 'codec'), ('secrets', 'client')):
+        bld.objects(source=['gen/gen_ndr/ndr_%s.c' % idl],
+                    target='odj-ndr-' + layer,
+                    includes=gen_inc,
+                    cflags=['-fvisibility=hidden', '-fPIC',
+                            '-Wno-unused-but-set-variable'],
+                    use='NDR TALLOC SAMBA_UTIL')
 
     ext_use = ('NDR NDR_STANDARD NDR_NBT TALLOC TEVENT TDB LDB '
                'SAMBA_UTIL SAMBA_ERRORS DCERPC SAMBA_CREDENTIALS '
@@ -175,15 +193,24 @@ def build(bld):
     # helpers), codec (the blob and the formats inside it), client (the
     # joining machine), dc (talking to domain controllers).
     for layer, below in LIB_LAYERS:
+        ndr = {'codec': 'odj-ndr-codec ', 'client': 'odj-ndr-client '}
         bld.stlib(source=bld.path.ant_glob('source/lib/%s/*.c' % layer),
                   target='odj_' + layer,
                   includes=gen_inc,
                   cflags=bld.env.WARNINGS + ['-fvisibility=hidden',
                                              '-fPIC'],
-                  use=' '.join('odj_' + b for b in below) +
-                  ' odj-ndr ' + ext_use)
-    client_use = 'odj_client odj_codec odj_util odj-ndr POPT ' + ext_use
+                  use=ndr.get(layer, '') +
+                  ' '.join('odj_' + b for b in below) + ' ' + ext_use)
+    client_use = 'odj_client odj_codec odj_util POPT ' + ext_use
     all_use = 'odj_dc ' + client_use
+
+    # The programs link every object of their layers (--whole-archive),
+    # so that a call from a layer into one it may not use (client code
+    # into DC code) is an undefined reference, not a silent no-op until
+    # some command reaches it.
+    whole = bld.env.derive()
+    whole.STLIB_MARKER = ['-Wl,-Bstatic', '-Wl,--whole-archive']
+    whole.SHLIB_MARKER = ['-Wl,--no-whole-archive', '-Wl,-Bdynamic']
 
     # Two programs from one command line.  odj-dc talks to DCs and links
     # everything.  odj is what a joining machine runs: source/cli without
@@ -201,12 +228,14 @@ def build(bld):
                 cflags=bld.env.WARNINGS,
                 defines=['ODJ_LIBEXECDIR="%s"' % libexecdir],
                 linkflags=['-Wl,--as-needed'],
+                env=whole,
                 use=client_use)
     bld.program(source=cli_sources + dc_cli_sources,
                 target='odj-dc',
                 includes=gen_inc + ['source/cli'],
                 cflags=bld.env.WARNINGS,
                 install_path=libexecdir,
+                env=whole,
                 use=all_use)
 
     for t in bld.path.ant_glob('testsuite/unit/test_*.c'):

@@ -70,7 +70,7 @@ trap cleanup EXIT
 
 # the DC's raw rate needs a program of its own, on the library
 cc -std=gnu11 -O2 -o "$out/rawrate" "$top/bench/rawrate.c" \
-	-I"$top/source/lib" -I"$build/gen" \
+	-I"$top/source/include" -I"$top/source/lib" -I"$build/gen" \
 	$(pkg-config --cflags talloc tevent ldb samba-util ndr \
 		samba-credentials samba-hostconfig) \
 	"$build/libodj_dc.a" "$build/libodj_client.a" \

@@ -138,11 +138,11 @@ struct odj_provision_request;
 struct odj_dc;
 
 /*
- * provision's certificate and policy arguments (cmd_extras.c), read from
- * the DC once, as r->extras (NULL when none are given); ODJ_EXIT_OK or
+ * provision's certificate and policy arguments (dc/extensions.c), read from
+ * the DC once, as r->extensions (NULL when none are given); ODJ_EXIT_OK or
  * the exit code.
  */
-int odj_cli_extras(struct odj_cli *cli, struct odj_dc *dc,
+int odj_cli_extensions(struct odj_cli *cli, struct odj_dc *dc,
 		   const struct odj_args *args,
 		   struct odj_provision_request *r);
 int odj_cmd_requestodj(struct odj_cli *cli);

@@ -50,6 +50,32 @@ testit_exit "odj provision without odj-dc: clear error" 1 \
 	savefile="$lone/x.odj"
 check "  ...and no blob written" '[ ! -e "$lone/x.odj" ]'
 rm -rf "$lone"
+# The layers are static libraries, linked whole: odj gets util, codec and
+# client only.  A client-side file that calls DC code must break the
+# build, not wait for the first command that reaches it.
+probe=$(mktemp -d "${TMPDIR:-/tmp}/odj-layers.XXXXXX")
+(cd "$ODJ_TOP" && git ls-files -z | xargs -0 cp --parents -t "$probe")
+mkdir -p "$probe/bin"
+ln -s "$(readlink -f "$ODJ_TOP/bin/samba-src")" "$probe/bin/samba-src"
+cat >>"$probe/source/lib/client/keytab.c" <<'EOF'
+
+/* a deliberate call from the client side into the DC side */
+#include "odj/dc.h"
+NTSTATUS odj_layer_probe(void);
+NTSTATUS odj_layer_probe(void)
+{
+	return odj_account_delete(NULL, NULL, NULL, NULL);
+}
+EOF
+layer_build() {
+	cd "$probe" && WAFLOCK=.lock-probe ./waf configure -o bin/probe &&
+		WAFLOCK=.lock-probe ./waf build \
+			--targets=pidl-odj,pidl-secrets,odj
+}
+testit_exit "a client-side call into DC code fails to link odj" 1 \
+	"undefined reference to .odj_account_delete" layer_build
+rm -rf "$probe"
+
 check "no generated code or third-party code is tracked by git" \
 	'! git -C "$ODJ_TOP" ls-files | grep -Eq "(^|/)(pidl|waflib|third_party)/|gen_ndr/"'
 testit_grep "odj --version" '^odj \(samba-odj\) ' odj --version

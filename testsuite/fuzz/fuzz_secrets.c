@@ -20,7 +20,7 @@
 #include <unistd.h>
 #include <fcntl.h>
 #include <tdb.h>
-#include "odj_private.h"
+#include "client/client.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -11,7 +11,7 @@
  */
 
 #include "odj_test.h"
-#include "odj_private.h"
+#include "client/client.h"
 #include "gen_ndr/ndr_secrets.h"
 
 #include <errno.h>

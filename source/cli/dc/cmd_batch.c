@@ -375,7 +375,7 @@ int odj_cmd_provision_batch(struct odj_cli *cli, const struct odj_args *args)
 	o.unattend_dir = odj_args_get(args, "unattend");
 	odj_cli_provision_request(args, &o.defaults);
 	/* root CAs, template, policies: read once, before any account */
-	ret = odj_cli_extras(cli, dcs[0], args, &o.defaults);
+	ret = odj_cli_extensions(cli, dcs[0], args, &o.defaults);
 	if (ret != ODJ_EXIT_OK) {
 		return ret;
 	}

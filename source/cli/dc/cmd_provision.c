@@ -172,7 +172,7 @@ int odj_cmd_provision(struct odj_cli *cli)
 	if (!NT_STATUS_IS_OK(status)) {
 		return odj_cli_fail(cli, status, why);
 	}
-	ret = odj_cli_extras(cli, dc, args, &r);
+	ret = odj_cli_extensions(cli, dc, args, &r);
 	if (ret != ODJ_EXIT_OK) {
 		return ret;
 	}

@@ -6,7 +6,7 @@
  * as PEM.
  */
 
-#include "odj_private.h"
+#include "client/client.h"
 
 #include <ctype.h>
 #include <inttypes.h>

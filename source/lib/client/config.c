@@ -3,7 +3,7 @@
  * changes, staged (util/staged.c) to be published with the join.
  */
 
-#include "odj_private.h"
+#include "client/client.h"
 
 #include <ctype.h>
 #include <errno.h>

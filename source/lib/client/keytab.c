@@ -8,7 +8,7 @@
  * earlier account or password.
  */
 
-#include "odj_private.h"
+#include "client/client.h"
 #include "gen_ndr/ndr_secrets.h"
 
 #include <errno.h>

@@ -19,7 +19,7 @@
  * Samba's C structs copied as they are in memory (host byte order).
  */
 
-#include "odj_private.h"
+#include "client/client.h"
 #include "gen_ndr/ndr_secrets.h"
 
 #include <errno.h>

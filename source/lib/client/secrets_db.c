@@ -28,7 +28,7 @@
  * of two first joins racing could undo the winner's keytab.
  */
 
-#include "odj_private.h"
+#include "client/client.h"
 
 #include <errno.h>
 #include <dirent.h>

@@ -9,7 +9,7 @@
  * lets a part we don't know travel through unchanged.
  */
 
-#include "odj_private.h"
+#include "codec/codec.h"
 
 #include <inttypes.h>
 #include <stdio.h>

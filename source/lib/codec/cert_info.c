@@ -4,7 +4,7 @@
  * from.  Local only: it links no DC-side code.
  */
 
-#include "odj_private.h"
+#include "codec/codec.h"
 
 #include <ctype.h>
 #include <inttypes.h>

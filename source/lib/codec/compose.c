@@ -7,7 +7,7 @@
  * objectGUID is known and JOIN_PROVIDER2 when its options are given.
  */
 
-#include "odj_private.h"
+#include "codec/codec.h"
 
 #include <ctype.h>
 #include <inttypes.h>

@@ -5,7 +5,7 @@
  * walks the tree and prints "key: value" lines, indenting for objects.
  */
 
-#include "odj_private.h"
+#include "codec/codec.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -724,6 +724,36 @@ json_t *odj_dump_policy_json(const struct OP_POLICY_PART *pp)
 	return dump_policy(pp);
 }
 
+NTSTATUS odj_policy_json_text(TALLOC_CTX *mem_ctx,
+			      const struct OP_POLICY_PART *part,
+			      char **_text)
+{
+	json_t *tree = NULL;
+	char *text = NULL;
+	char *copy = NULL;
+
+	if (part == NULL ||
+	    (part->cElementLists > 0 && part->pElementLists == NULL)) {
+		return NT_STATUS_INVALID_PARAMETER;
+	}
+	tree = odj_dump_policy_json(part);
+	if (tree == NULL) {
+		return NT_STATUS_NO_MEMORY;
+	}
+	text = json_dumps(tree, JSON_INDENT(2));
+	json_decref(tree);
+	if (text == NULL) {
+		return NT_STATUS_NO_MEMORY;
+	}
+	copy = talloc_asprintf(mem_ctx, "%s\n", text);
+	free(text);
+	if (copy == NULL) {
+		return NT_STATUS_NO_MEMORY;
+	}
+	*_text = copy;
+	return NT_STATUS_OK;
+}
+
 static json_t *dump_part(struct dump_state *st, const struct odj_part *p)
 {
 	json_t *o = json_object();
@@ -813,135 +843,6 @@ static json_t *dump_tree(struct dump_state *st,
 	return root;
 }
 
-/*
- * Text form: "key: value" with keys made readable; arrays of objects get
- * numbered headings ("part 1:"), arrays of strings one comma list.
- */
-static char *text_key(TALLOC_CTX *ctx, const char *key)
-{
-	char *s = talloc_strdup(ctx, key);
-	char *p = NULL;
-
-	for (p = s; p != NULL && *p != '\0'; p++) {
-		if (*p == '_') {
-			*p = ' ';
-		}
-	}
-	return s;
-}
-
-static void text_value(char **out, json_t *v)
-{
-	char *s = NULL;
-
-	switch (json_typeof(v)) {
-	case JSON_STRING:
-		talloc_asprintf_addbuf(out, "%s", json_string_value(v));
-		return;
-	case JSON_NULL:
-		talloc_asprintf_addbuf(out, "(none)");
-		return;
-	default:
-		s = json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT);
-		talloc_asprintf_addbuf(out, "%s", s != NULL ? s : "?");
-		free(s);
-		return;
-	}
-}
-
-static bool all_strings(json_t *a)
-{
-	size_t i;
-	json_t *v = NULL;
-
-	json_array_foreach(a, i, v) {
-		if (!json_is_string(v)) {
-			return false;
-		}
-	}
-	return true;
-}
-
-static const char *singular(const char *key)
-{
-	if (strcmp(key, "blobs") == 0) {
-		return "blob";
-	}
-	if (strcmp(key, "parts") == 0) {
-		return "part";
-	}
-	if (strcmp(key, "elements") == 0) {
-		return "element";
-	}
-	if (strcmp(key, "element_lists") == 0) {
-		return "element list";
-	}
-	if (strcmp(key, "pfx_stores") == 0) {
-		return "pfx store";
-	}
-	if (strcmp(key, "sst_stores") == 0) {
-		return "sst store";
-	}
-	if (strcmp(key, "certificates") == 0) {
-		return "certificate";
-	}
-	return key;
-}
-
-static void text_object(char **out, json_t *obj, int depth);
-
-static void text_member(char **out, const char *key, json_t *v, int depth)
-{
-	char *label = text_key(*out, key);
-	size_t i;
-	json_t *e = NULL;
-
-	if (json_is_object(v)) {
-		talloc_asprintf_addbuf(out, "%*s%s:\n", depth * 2, "", label);
-		text_object(out, v, depth + 1);
-	} else if (json_is_array(v) && !all_strings(v)) {
-		if (json_array_size(v) == 0) {
-			talloc_asprintf_addbuf(out, "%*s%s: (none)\n",
-					       depth * 2, "", label);
-		}
-		json_array_foreach(v, i, e) {
-			talloc_asprintf_addbuf(out, "%*s%s %zu:", depth * 2,
-					       "", singular(key), i + 1);
-			if (json_is_object(e)) {
-				talloc_asprintf_addbuf(out, "\n");
-				text_object(out, e, depth + 1);
-			} else {
-				talloc_asprintf_addbuf(out, " ");
-				text_value(out, e);
-				talloc_asprintf_addbuf(out, "\n");
-			}
-		}
-	} else if (json_is_array(v)) {
-		talloc_asprintf_addbuf(out, "%*s%s:", depth * 2, "", label);
-		json_array_foreach(v, i, e) {
-			talloc_asprintf_addbuf(out, "%s%s", i == 0 ? " " : ", ",
-					       json_string_value(e));
-		}
-		talloc_asprintf_addbuf(out, "%s\n",
-				       json_array_size(v) == 0 ? " (none)" : "");
-	} else {
-		talloc_asprintf_addbuf(out, "%*s%s: ", depth * 2, "", label);
-		text_value(out, v);
-		talloc_asprintf_addbuf(out, "\n");
-	}
-	TALLOC_FREE(label);
-}
-
-static void text_object(char **out, json_t *obj, int depth)
-{
-	const char *key = NULL;
-	json_t *v = NULL;
-
-	json_object_foreach(obj, key, v) {
-		text_member(out, key, v, depth);
-	}
-}
-
 NTSTATUS odj_dump(TALLOC_CTX *mem_ctx,
 		  const struct odj_provision_data *pd,
 		  enum odj_dump_format format,
@@ -976,8 +877,7 @@ NTSTATUS odj_dump(TALLOC_CTX *mem_ctx,
 			free(s);
 		}
 	} else {
-		out = talloc_strdup(mem_ctx, "");
-		text_object(&out, tree, 0);
+		out = odj_json_text(mem_ctx, tree);
 	}
 	json_decref(tree);
 	if (out == NULL) {

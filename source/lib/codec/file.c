@@ -8,7 +8,7 @@
  * is exact.
  */
 
-#include "odj_private.h"
+#include "codec/codec.h"
 
 #include <errno.h>
 #include <fcntl.h>

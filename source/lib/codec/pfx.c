@@ -11,7 +11,7 @@
  * about 0.2 s per PFX here.
  */
 
-#include "odj_private.h"
+#include "codec/codec.h"
 
 #include <gnutls/gnutls.h>
 #include <gnutls/x509.h>

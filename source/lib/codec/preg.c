@@ -10,7 +10,7 @@
  * left, strings must end in their NUL, and sizes are capped.
  */
 
-#include "odj_private.h"
+#include "codec/codec.h"
 
 #include <inttypes.h>
 #include <charset.h>

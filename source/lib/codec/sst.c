@@ -16,7 +16,7 @@
  * write, with an optional friendly name (11).
  */
 
-#include "odj_private.h"
+#include "codec/codec.h"
 
 #include <inttypes.h>
 #include <charset.h>

@@ -11,7 +11,7 @@
  * finds its element.
  */
 
-#include "odj_private.h"
+#include "codec/codec.h"
 
 #include <stdio.h>
 

@@ -11,8 +11,7 @@
  * so that no account it created is left without its blob.
  */
 
-#include "odj_private.h"
-#include "odj_ldap.h"
+#include "dc/dc.h"
 
 #include <inttypes.h>
 #include <strings.h>

@@ -12,7 +12,7 @@
  * command line's defaults.
  */
 
-#include "odj_private.h"
+#include "dc/dc.h"
 
 #include <errno.h>
 #include <fcntl.h>

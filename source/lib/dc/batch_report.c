@@ -3,7 +3,7 @@
  * object per machine: status, DN, SID, RID, DC, blob, error).
  */
 
-#include "odj_private.h"
+#include "dc/dc.h"
 
 #include <jansson.h>
 

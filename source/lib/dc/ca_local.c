@@ -11,7 +11,7 @@
  * template name for version 1 ones (1.3.6.1.4.1.311.20.2).
  */
 
-#include "odj_private.h"
+#include "dc/dc.h"
 
 #include <inttypes.h>
 #include <time.h>

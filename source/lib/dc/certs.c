@@ -11,8 +11,7 @@
  *     CN=Certificate Templates       pKICertificateTemplate objects
  */
 
-#include "odj_private.h"
-#include "odj_ldap.h"
+#include "dc/dc.h"
 
 #include <ctype.h>
 #include <inttypes.h>

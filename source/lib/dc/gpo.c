@@ -11,8 +11,7 @@
  * talk to is one of them and the one whose SPNs we know.
  */
 
-#include "odj_private.h"
-#include "odj_ldap.h"
+#include "dc/dc.h"
 
 #include <ctype.h>
 #include <errno.h>

@@ -5,8 +5,7 @@
  * can be in flight on one authenticated connection.
  */
 
-#include "odj_private.h"
-#include "odj_ldap.h"
+#include "dc/dc.h"
 
 #include <tevent.h>
 #include <util/tevent_ntstatus.h>

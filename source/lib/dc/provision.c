@@ -8,8 +8,7 @@
  * "reuse" (djoin /REUSE), and then only its password changes.
  */
 
-#include "odj_private.h"
-#include "odj_ldap.h"
+#include "dc/dc.h"
 
 #include <ctype.h>
 #include <inttypes.h>
@@ -560,7 +559,7 @@ static void provision_read_back(struct tevent_req *subreq)
  * The 2012 extensions of this machine, now that its account exists: its
  * certificate carries the account's SID.
  */
-static NTSTATUS machine_extras(struct odj_provision_state *state,
+static NTSTATUS machine_extensions(struct odj_provision_state *state,
 			       struct odj_compose *c)
 {
 	const struct odj_provision_request *r = state->r;
@@ -571,7 +570,7 @@ static NTSTATUS machine_extras(struct odj_provision_state *state,
 
 	sid = state->result->machine_sid != NULL ?
 	      odj_sid_string(state, state->result->machine_sid) : NULL;
-	status = odj_extras_for_machine(state, r->extras, r->machine_name,
+	status = odj_extensions_for_machine(state, r->extensions, r->machine_name,
 					r->jp2_primary_dns, sid, &parts,
 					&c->num_extra_parts, &roots,
 					&state->why);
@@ -604,7 +603,7 @@ static void provision_compose(struct tevent_req *req)
 
 	res->account_dn = talloc_strdup(res, ldb_dn_get_linearized(state->dn));
 	res->sam_account_name = talloc_strdup(res, state->sam);
-	status = r->extras != NULL ? machine_extras(state, &c) : NT_STATUS_OK;
+	status = r->extensions != NULL ? machine_extensions(state, &c) : NT_STATUS_OK;
 	if (NT_STATUS_IS_OK(status)) {
 		status = odj_compose(res, &c, &res->pd);
 		if (!NT_STATUS_IS_OK(status)) {

@@ -17,7 +17,7 @@
 #include <ndr.h>
 #include <core/ntstatus.h>
 #include <util/data_blob.h>
-#include "odj.h"
+#include "odj/util.h"
 
 #ifndef ARRAY_SIZE
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))

@@ -1,38 +1,17 @@
 /*
- * samba-odj: declarations shared inside the library only.
+ * samba-odj: the client layer, internal: Samba's join records and
+ * secrets.tdb, the keytab, smb.conf, and the extension parts' files, as
+ * odj_request() puts them together.
  */
 
-#ifndef _ODJ_PRIVATE_H_
-#define _ODJ_PRIVATE_H_
+#ifndef _ODJ_CLIENT_PRIVATE_H_
+#define _ODJ_CLIENT_PRIVATE_H_
 
-#include <stdarg.h>
-#include <sys/types.h>
-#include <stdbool.h>
-#include <stdint.h>
-#include <stdlib.h>
-#include <string.h>
-#include <talloc.h>
-#include <ndr.h>
-#include <core/ntstatus.h>
-#include <util/data_blob.h>
-#include "gen_ndr/ndr_odj.h"
-#include "odj.h"
-#include "util/util.h"
-
-
-
-
-
-
-
-
-struct ldb_context;
-struct ldb_context *odj_dc_ldb(const struct odj_dc *dc);
-struct tevent_context *odj_dc_ev(const struct odj_dc *dc);
-const char *odj_dc_krb5_ccache(const struct odj_dc *dc);
+#include "codec/codec.h"
+#include "odj/client.h"
 
 /*
- * secrets.tdb (odj_secrets.c): Samba's join records, built from plain
+ * secrets.tdb (secrets.c, secrets_db.c): Samba's join records, built from plain
  * values, and the database they go into.
  */
 struct _krb5_context;
@@ -154,8 +133,6 @@ NTSTATUS odj_secrets_db_commit(struct odj_secrets_db *db, char **why);
 /* Undo everything; false if the old file could not be put back */
 bool odj_secrets_db_abort(struct odj_secrets_db *db);
 
-
-
 /*
  * A new smb.conf with @p changes in its global section, staged beside
  * @p config_file (or the file it links to); checked by loading it.
@@ -169,7 +146,7 @@ NTSTATUS odj_config_stage(TALLOC_CTX *mem_ctx,
 			  char **why);
 
 /*
- * Keytab (odj_keytab.c): a new keytab for @p path holding every entry of
+ * keytab.c: a new keytab for @p path holding every entry of
  * the existing one except those of @p principals, plus @p principals
  * with the keys of @p password at @p kvno; written in one go, mode 0600,
  * and read back with MIT's reader before it is returned.
@@ -183,27 +160,8 @@ NTSTATUS odj_keytab_stage(TALLOC_CTX *mem_ctx,
 			  struct odj_staged_file **staged,
 			  char **why);
 
-
-/* odj_blob.c: a deep copy of a decoded part's structure (known kinds) */
-NTSTATUS odj_part_copy(TALLOC_CTX *mem_ctx,
-		       const struct odj_part *part,
-		       void **copy,
-		       char **why);
-
 /*
- * Microsoft's certificate extensions, written by the local CA
- * (odj_ca_local.c) and read for display (odj_cert_info.c): the template
- * (v2: OID and version; v1: name), and the account's SID for strong
- * certificate mapping ([MS-WCCE] 2.2.2.7.7.4) with its otherName type.
- */
-#define OID_CERT_TEMPLATE_V2 "1.3.6.1.4.1.311.21.7"
-#define OID_CERT_TEMPLATE_V1 "1.3.6.1.4.1.311.20.2"
-#define OID_NTDS_CA_SECURITY_EXT "1.3.6.1.4.1.311.25.2"
-#define OID_NTDS_OBJECTSID "1.3.6.1.4.1.311.25.2.1"
-
-/*
- * The files of a CERT part (odj_certs_install.c) and of a POLICY part
- * (odj_policy.c), as text, for whoever writes them.
+ * The files of a CERT part (certs_install.c) as text, for whoever writes them.
  */
 struct odj_out_file {
 	const char *path;
@@ -219,33 +177,26 @@ NTSTATUS odj_certs_files(TALLOC_CTX *mem_ctx,
 			 struct odj_out_file **files,
 			 size_t *num_files,
 			 char **why);
-NTSTATUS odj_policy_json_text(TALLOC_CTX *mem_ctx,
-			      const struct OP_POLICY_PART *part,
-			      char **text);
 
 /*
- * odj_request_ext.c: the extensions of odj_request(), staged with the
+ * extensions.c: the 2012 extension parts of odj_request(), staged with the
  * join's other files and published in the same commit.
  */
-struct odj_ext_staging;
+struct odj_extensions_staging;
 
-NTSTATUS odj_ext_stage(TALLOC_CTX *mem_ctx,
-		       struct loadparm_context *lp_ctx,
-		       const struct odj_request *r,
-		       struct odj_request_result *res,
-		       struct odj_ext_staging **staging,
-		       char **why);
-NTSTATUS odj_ext_publish(struct odj_ext_staging *staging, char **why);
+NTSTATUS odj_extensions_stage(TALLOC_CTX *mem_ctx,
+			      struct loadparm_context *lp_ctx,
+			      const struct odj_request *r,
+			      struct odj_request_result *res,
+			      struct odj_extensions_staging **staging,
+			      char **why);
+NTSTATUS odj_extensions_publish(struct odj_extensions_staging *staging, char **why);
 /* false if an old file could not be put back */
-bool odj_ext_undo(struct odj_ext_staging *staging);
-void odj_ext_finish(struct odj_ext_staging *staging);
+bool odj_extensions_undo(struct odj_extensions_staging *staging);
+void odj_extensions_finish(struct odj_extensions_staging *staging);
 /* after the commit: update-ca-certificates, if asked and useful */
-void odj_ext_update_ca(struct odj_ext_staging *staging,
-		       const struct odj_request *r,
-		       struct odj_request_result *res);
+void odj_extensions_update_ca(struct odj_extensions_staging *staging,
+			      const struct odj_request *r,
+			      struct odj_request_result *res);
 
-/* odj_dump.c: a POLICY part as odj dump --json shows it */
-struct json_t;
-struct json_t *odj_dump_policy_json(const struct OP_POLICY_PART *pp);
-
-#endif /* _ODJ_PRIVATE_H_ */
+#endif /* _ODJ_CLIENT_PRIVATE_H_ */

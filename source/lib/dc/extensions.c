@@ -5,14 +5,13 @@
  * account is created so that any failure leaves nothing on the DC.
  *
  * In two steps, so that a batch reads the directory and SYSVOL once:
- * odj_extras_prepare() fetches the root CAs, the template and the
- * policies; odj_extras_for_machine() copies those parts and issues the
+ * odj_extensions_prepare() fetches the root CAs, the template and the
+ * policies; odj_extensions_for_machine() copies those parts and issues the
  * machine's certificate, without the DC, once the account exists
  * (odj_provision.c), for the account's SID.
  */
 
-#include "odj_private.h"
-#include "odj_ldap.h"
+#include "dc/dc.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -119,7 +118,7 @@ static NTSTATUS policy_from_file(struct OP_POLICY_PART *part,
 }
 
 static NTSTATUS policy_part(TALLOC_CTX *mem_ctx, struct odj_dc *dc,
-			    const struct odj_extras_request *req,
+			    const struct odj_extensions_request *req,
 			    struct OP_POLICY_PART **_part, char **why)
 {
 	struct OP_POLICY_PART *part = NULL;
@@ -164,7 +163,7 @@ static bool add_part(TALLOC_CTX *mem_ctx, struct odj_part **parts,
 	return true;
 }
 
-struct odj_extras {
+struct odj_extensions {
 	struct odj_part *parts;		/* shared: CERT (roots), POLICY */
 	uint32_t num_parts;
 	bool root_ca_certs;
@@ -173,24 +172,24 @@ struct odj_extras {
 	const char *dns_domain;
 };
 
-NTSTATUS odj_extras_prepare(TALLOC_CTX *mem_ctx,
+NTSTATUS odj_extensions_prepare(TALLOC_CTX *mem_ctx,
 			    struct odj_dc *dc,
-			    const struct odj_extras_request *req,
-			    struct odj_extras **_extras,
+			    const struct odj_extensions_request *req,
+			    struct odj_extensions **_extensions,
 			    char **why)
 {
-	struct odj_extras *x = NULL;
+	struct odj_extensions *x = NULL;
 	struct OP_CERT_PART *cert = NULL;
 	struct OP_POLICY_PART *policy = NULL;
 	NTSTATUS status = NT_STATUS_OK;
 
-	if (dc == NULL || req == NULL || _extras == NULL ||
+	if (dc == NULL || req == NULL || _extensions == NULL ||
 	    (req->cert_template != NULL && req->ca == NULL) ||
 	    (req->num_policy_names > 0 && req->policy_names == NULL) ||
 	    (req->num_policy_paths > 0 && req->policy_paths == NULL)) {
 		return NT_STATUS_INVALID_PARAMETER;
 	}
-	x = talloc_zero(mem_ctx, struct odj_extras);
+	x = talloc_zero(mem_ctx, struct odj_extensions);
 	if (x == NULL) {
 		return NT_STATUS_NO_MEMORY;
 	}
@@ -229,7 +228,7 @@ done:
 		TALLOC_FREE(x);
 		return status;
 	}
-	*_extras = x;
+	*_extensions = x;
 	return NT_STATUS_OK;
 }
 
@@ -251,7 +250,7 @@ static char *machine_dns_name(TALLOC_CTX *mem_ctx, const char *machine_name,
 }
 
 static NTSTATUS enroll_machine(TALLOC_CTX *mem_ctx,
-			       const struct odj_extras *x,
+			       const struct odj_extensions *x,
 			       struct OP_CERT_PART *cert,
 			       const char *machine_name,
 			       const char *dns_suffix,
@@ -276,8 +275,8 @@ static NTSTATUS enroll_machine(TALLOC_CTX *mem_ctx,
 				cert->pPfxStores, why);
 }
 
-NTSTATUS odj_extras_for_machine(TALLOC_CTX *mem_ctx,
-				const struct odj_extras *x,
+NTSTATUS odj_extensions_for_machine(TALLOC_CTX *mem_ctx,
+				const struct odj_extensions *x,
 				const char *machine_name,
 				const char *dns_suffix,
 				const char *sid,

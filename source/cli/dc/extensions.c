@@ -49,7 +49,7 @@ static bool split_list(TALLOC_CTX *ctx, const char *arg,
 	return true;
 }
 
-static bool check_extras(struct odj_cli *cli, const struct odj_args *args)
+static bool check_extensions(struct odj_cli *cli, const struct odj_args *args)
 {
 	const char *tmpl = odj_args_get(args, "certtemplate");
 	bool ca_cert = odj_args_get(args, "ca_cert") != NULL;
@@ -68,25 +68,25 @@ static bool check_extras(struct odj_cli *cli, const struct odj_args *args)
 	return true;
 }
 
-int odj_cli_extras(struct odj_cli *cli, struct odj_dc *dc,
+int odj_cli_extensions(struct odj_cli *cli, struct odj_dc *dc,
 		   const struct odj_args *args,
 		   struct odj_provision_request *r)
 {
 	TALLOC_CTX *ctx = cli->mem_ctx;
 	const char *names = odj_args_get(args, "policynames");
 	const char *paths = odj_args_get(args, "policypaths");
-	struct odj_extras_request x = {
+	struct odj_extensions_request x = {
 		.root_ca_certs = odj_args_flag(args, "rootcacerts"),
 		.cert_template = odj_args_get(args, "certtemplate"),
 	};
 	const char **name_list = NULL;
 	const char **path_list = NULL;
-	struct odj_extras *extras = NULL;
+	struct odj_extensions *extensions = NULL;
 	char *why = NULL;
 	NTSTATUS status;
 
-	r->extras = NULL;
-	if (!check_extras(cli, args)) {
+	r->extensions = NULL;
+	if (!check_extensions(cli, args)) {
 		return ODJ_EXIT_USAGE;
 	}
 	if (!x.root_ca_certs && x.cert_template == NULL && names == NULL &&
@@ -112,10 +112,10 @@ int odj_cli_extras(struct odj_cli *cli, struct odj_dc *dc,
 			return odj_cli_fail(cli, status, why);
 		}
 	}
-	status = odj_extras_prepare(ctx, dc, &x, &extras, &why);
+	status = odj_extensions_prepare(ctx, dc, &x, &extensions, &why);
 	if (!NT_STATUS_IS_OK(status)) {
 		return odj_cli_fail(cli, status, why);
 	}
-	r->extras = extras;
+	r->extensions = extensions;
 	return ODJ_EXIT_OK;
 }

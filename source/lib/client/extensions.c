@@ -13,7 +13,7 @@
  * its state in gp.tdb).  So the values go to the JSON file only.
  */
 
-#include "odj_private.h"
+#include "client/client.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -39,7 +39,7 @@ struct ext_file {
 	bool trust;
 };
 
-struct odj_ext_staging {
+struct odj_extensions_staging {
 	struct ext_file *files;
 	size_t num_files;
 	char *made_dir;			/* the cert dir, made by us */
@@ -47,7 +47,7 @@ struct odj_ext_staging {
 };
 
 /* Staged files first (talloc frees children after this), then the dir */
-static int ext_destructor(struct odj_ext_staging *x)
+static int ext_destructor(struct odj_extensions_staging *x)
 {
 	size_t i;
 
@@ -60,7 +60,7 @@ static int ext_destructor(struct odj_ext_staging *x)
 	return 0;
 }
 
-static bool path_taken(const struct odj_ext_staging *x, const char *path)
+static bool path_taken(const struct odj_extensions_staging *x, const char *path)
 {
 	size_t i;
 
@@ -73,7 +73,7 @@ static bool path_taken(const struct odj_ext_staging *x, const char *path)
 }
 
 /* Stage @p files; on failure the ones of this call are dropped again */
-static NTSTATUS stage_files(TALLOC_CTX *ctx, struct odj_ext_staging *x,
+static NTSTATUS stage_files(TALLOC_CTX *ctx, struct odj_extensions_staging *x,
 			    const struct odj_out_file *files, size_t n,
 			    char **why)
 {
@@ -127,7 +127,7 @@ static NTSTATUS stage_files(TALLOC_CTX *ctx, struct odj_ext_staging *x,
 }
 
 /* The certificate directory, made (one level, 0755) if missing */
-static NTSTATUS cert_dir(TALLOC_CTX *ctx, struct odj_ext_staging *x,
+static NTSTATUS cert_dir(TALLOC_CTX *ctx, struct odj_extensions_staging *x,
 			 const char *dir, char **why)
 {
 	int err;
@@ -151,7 +151,7 @@ struct ext_paths {
 	const char *policy_file;
 };
 
-static NTSTATUS stage_cert(TALLOC_CTX *ctx, struct odj_ext_staging *x,
+static NTSTATUS stage_cert(TALLOC_CTX *ctx, struct odj_extensions_staging *x,
 			   const struct odj_request *r,
 			   const struct ext_paths *p,
 			   const struct OP_CERT_PART *cert, char **why)
@@ -187,7 +187,7 @@ static NTSTATUS stage_cert(TALLOC_CTX *ctx, struct odj_ext_staging *x,
 	return status;
 }
 
-static NTSTATUS stage_policy(TALLOC_CTX *ctx, struct odj_ext_staging *x,
+static NTSTATUS stage_policy(TALLOC_CTX *ctx, struct odj_extensions_staging *x,
 			     const struct ext_paths *p,
 			     const struct OP_POLICY_PART *policy, char **why)
 {
@@ -230,7 +230,7 @@ static NTSTATUS default_paths(TALLOC_CTX *ctx,
 }
 
 /* What was staged for the result: files by kind */
-static NTSTATUS record_files(struct odj_ext_staging *x,
+static NTSTATUS record_files(struct odj_extensions_staging *x,
 			     struct odj_request_result *res,
 			     const char *policy_file)
 {
@@ -256,7 +256,7 @@ static NTSTATUS record_files(struct odj_ext_staging *x,
 }
 
 /* One part: skipped, staged, or left out with a warning; or refused */
-static NTSTATUS stage_one(TALLOC_CTX *ctx, struct odj_ext_staging *x,
+static NTSTATUS stage_one(TALLOC_CTX *ctx, struct odj_extensions_staging *x,
 			  const struct odj_request *r,
 			  const struct ext_paths *p,
 			  const struct odj_join_extension *e,
@@ -296,16 +296,16 @@ static NTSTATUS stage_one(TALLOC_CTX *ctx, struct odj_ext_staging *x,
 		NT_STATUS_OK : NT_STATUS_NO_MEMORY;
 }
 
-NTSTATUS odj_ext_stage(TALLOC_CTX *mem_ctx,
+NTSTATUS odj_extensions_stage(TALLOC_CTX *mem_ctx,
 		       struct loadparm_context *lp_ctx,
 		       const struct odj_request *r,
 		       struct odj_request_result *res,
-		       struct odj_ext_staging **staging,
+		       struct odj_extensions_staging **staging,
 		       char **why)
 {
 	const struct odj_join *j = r->join;
 	TALLOC_CTX *tmp_ctx = NULL;
-	struct odj_ext_staging *x = NULL;
+	struct odj_extensions_staging *x = NULL;
 	struct ext_paths p = { .trust_dir = NULL };
 	NTSTATUS status;
 	size_t i;
@@ -315,7 +315,7 @@ NTSTATUS odj_ext_stage(TALLOC_CTX *mem_ctx,
 		return NT_STATUS_OK;
 	}
 	tmp_ctx = talloc_new(mem_ctx);
-	x = talloc_zero(mem_ctx, struct odj_ext_staging);
+	x = talloc_zero(mem_ctx, struct odj_extensions_staging);
 	if (tmp_ctx == NULL || x == NULL) {
 		TALLOC_FREE(tmp_ctx);
 		TALLOC_FREE(x);
@@ -340,7 +340,7 @@ NTSTATUS odj_ext_stage(TALLOC_CTX *mem_ctx,
 	return NT_STATUS_OK;
 }
 
-NTSTATUS odj_ext_publish(struct odj_ext_staging *x, char **why)
+NTSTATUS odj_extensions_publish(struct odj_extensions_staging *x, char **why)
 {
 	size_t i;
 
@@ -354,7 +354,7 @@ NTSTATUS odj_ext_publish(struct odj_ext_staging *x, char **why)
 	return NT_STATUS_OK;
 }
 
-bool odj_ext_undo(struct odj_ext_staging *x)
+bool odj_extensions_undo(struct odj_extensions_staging *x)
 {
 	bool ok = true;
 	size_t i;
@@ -365,7 +365,7 @@ bool odj_ext_undo(struct odj_ext_staging *x)
 	return ok;
 }
 
-void odj_ext_finish(struct odj_ext_staging *x)
+void odj_extensions_finish(struct odj_extensions_staging *x)
 {
 	size_t i;
 
@@ -408,7 +408,7 @@ static char *run_update_ca(TALLOC_CTX *ctx)
 	return NULL;
 }
 
-void odj_ext_update_ca(struct odj_ext_staging *x,
+void odj_extensions_update_ca(struct odj_extensions_staging *x,
 		       const struct odj_request *r,
 		       struct odj_request_result *res)
 {

@@ -9,8 +9,7 @@
  * same reply DsGetDcName builds it from on Windows.
  */
 
-#include "odj_private.h"
-#include "odj_ldap.h"
+#include "dc/dc.h"
 
 #include <arpa/inet.h>
 #include <arpa/nameser.h>

@@ -1,0 +1,191 @@
+/*
+ * samba-odj: the client side, the machine that joins.  No network, no
+ * credentials: a blob becomes Samba's secrets.tdb records, a keytab, an
+ * smb.conf that matches, and the files of its extension parts.
+ */
+
+#ifndef _ODJ_CLIENT_H_
+#define _ODJ_CLIENT_H_
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <talloc.h>
+#include "odj/codec.h"
+#include "odj/formats.h"
+
+struct loadparm_context;
+
+/**
+ * @defgroup odj_request Joining this machine with a blob (requestodj)
+ *
+ * What "djoin /REQUESTODJ" does on Windows and "net offlinejoin
+ * requestodj" on Samba: no network, no credentials; the blob's machine
+ * password and domain data go into secrets.tdb in Samba's own format,
+ * the machine's keys into a keytab, and smb.conf is checked (or, if
+ * asked, adjusted) to match.
+ * @{
+ */
+
+/** An smb.conf [global] parameter that must change for a join. */
+struct odj_config_change {
+	const char *name;		/* "realm" */
+	const char *value;		/* "ODJ.TEST" */
+	const char *current;		/* the value now, "" if unset */
+};
+
+/**
+ * @brief What smb.conf must change before Samba can use @p join.
+ *
+ * Checks netbios name, workgroup, realm, security (ads) and server
+ * role.  Fails (NT_STATUS_INVALID_DOMAIN_ROLE) for a configuration no
+ * change can fix: a domain controller's.
+ *
+ * @param[out] changes  The changes, none (NULL, 0) if it matches.
+ */
+NTSTATUS odj_config_check(TALLOC_CTX *mem_ctx,
+			  struct loadparm_context *lp_ctx,
+			  const struct odj_join *join,
+			  struct odj_config_change **changes,
+			  size_t *num_changes,
+			  char **why);
+
+/**
+ * The password change time odj_request() records, in unix seconds.
+ *
+ * Winbindd changes the machine password once MACHINE_LAST_CHANGE_TIME
+ * plus "machine password timeout" has passed.  The start of the epoch
+ * makes that its first contact with a DC, as on Windows, where a blob's
+ * password is replaced then too.  (0 would mean "no password" to
+ * Samba's secrets_fetch_or_upgrade_domain_info().)
+ */
+#define ODJ_FIRST_CONTACT_LAST_CHANGE 1
+
+/** What odj_request() does. */
+struct odj_request {
+	const struct odj_join *join;
+	/*
+	 * The keytab to write.  NULL: as "kerberos method" says: the
+	 * "dedicated keytab file", the default keytab (KRB5_KTNAME or
+	 * /etc/krb5.keytab) for "system keytab" and "secrets and keytab",
+	 * none for "secrets only", where Samba uses no keytab.
+	 */
+	const char *keytab;
+	uint32_t kvno;			/* 0: 1, a new account's */
+	bool force;			/* replace a join to elsewhere */
+	bool update_config;		/* edit smb.conf where needed */
+	/*
+	 * The 2012 extensions (join->extensions).  A part that is skipped
+	 * or cannot be applied is a warning, and refuses the whole join
+	 * if it is ESSENTIAL.
+	 */
+	bool skip_certs;		/* leave CERT parts alone */
+	bool skip_policy;		/* leave POLICY parts alone */
+	const char *trust_dir;		/* NULL: ODJ_CERTS_TRUST_DIR */
+	const char *cert_dir;		/* NULL: <private dir>/odj */
+	const char *policy_file;	/* NULL: <state dir>/odj-policy.json */
+	bool update_ca_certificates;	/* run it after new root CAs */
+};
+
+/** What odj_request() did. */
+struct odj_request_result {
+	const char *secrets_tdb;
+	const char *keytab;		/* NULL: none written */
+	size_t num_keytab_entries;
+	const char *keytab_note;	/* why none, or what to mind */
+	const char *config_file;	/* NULL: smb.conf left alone */
+	struct odj_config_change *changes;	/* what was changed */
+	size_t num_changes;
+	const char *replaced;		/* the join replaced, or NULL */
+	bool rotates_at_first_contact;	/* winbindd will change it */
+	const char *rotation_note;	/* else what to run */
+	/* the extensions: files written, NULL-terminated (or NULL) */
+	const char **trust_files;	/* root CAs, PEM */
+	const char **cert_files;	/* machine certificates and keys */
+	const char *policy_file;	/* NULL: none written */
+	/* parts not applied, and update-ca-certificates trouble */
+	const char **warnings;		/* NULL-terminated, or NULL */
+	bool ca_certificates_updated;	/* update-ca-certificates ran */
+};
+
+/**
+ * @brief Make this machine a member of the blob's domain, offline.
+ *
+ * Writes, all or nothing: Samba's join records into secrets.tdb in one
+ * transaction (SECRETS/MACHINE_DOMAIN_INFO/<DOMAIN> and the legacy keys
+ * Samba 4.17 writes beside it), a keytab (see odj_request.keytab) and,
+ * with @p r->update_config, the [global] parameters smb.conf needs.
+ * Files are replaced atomically; on failure secrets.tdb, keytab and
+ * smb.conf are as they were, byte for byte.
+ *
+ * The CERT parts' root CAs go as PEM files into @p r->trust_dir (for
+ * update-ca-certificates), their machine certificates and keys into
+ * @p r->cert_dir (machine.pem 0644, machine.key 0600; "-2", "-3" ...
+ * for further PFX stores), the POLICY parts' settings as JSON into
+ * @p r->policy_file.  These files are staged with the others and
+ * published in the same commit: if the join fails none remains, and if
+ * an ESSENTIAL part cannot be applied (or is to be skipped) nothing is
+ * written at all.  A part that is not essential and cannot be staged is
+ * left out, with a warning in the result.
+ *
+ * Refuses (NT_STATUS_OBJECT_NAME_COLLISION) to replace a join to another
+ * domain or of another account unless @p r->force, and
+ * (NT_STATUS_INVALID_PARAMETER_MIX) a configuration that does not match
+ * the blob unless @p r->update_config.
+ */
+NTSTATUS odj_request(TALLOC_CTX *mem_ctx,
+		     struct loadparm_context *lp_ctx,
+		     const struct odj_request *r,
+		     struct odj_request_result **result,
+		     char **why);
+
+/** @} */
+
+/**
+ * @defgroup odj_client_extensions Applying the 2012 extension parts on their own
+ * @{
+ */
+
+/* Where odj_certs_install() writes by default (Debian's layout) */
+#define ODJ_CERTS_TRUST_DIR "/usr/local/share/ca-certificates"
+#define ODJ_CERTS_MACHINE_CERT "/etc/ssl/certs/odj-machine.pem"
+#define ODJ_CERTS_MACHINE_KEY "/etc/ssl/private/odj-machine.key"
+
+/** Where the certificates of a CERT part go; NULL members: defaults. */
+struct odj_certs_install_paths {
+	const char *trust_dir;		/* <dir>/odj-<CN>-<sha1>.crt */
+	const char *cert_file;		/* machine certificate + chain, PEM */
+	const char *key_file;		/* its key, PEM, mode 0600 */
+};
+
+/**
+ * @brief Apply a CERT part on a Linux client: every certificate of its
+ * ROOT stores as PEM into the trust directory (run update-ca-certificates
+ * afterwards), and the first PFX's certificate (with the issuers that
+ * are not self-signed after it) and key as PEM.  Further PFX stores get
+ * "-2", "-3", ... before the file name extension.  The PFX is opened with
+ * an empty password, then with @p machine_password (may be NULL).  Files
+ * are replaced atomically.
+ *
+ * @param[out] written  Optional: the files written, NULL-terminated.
+ */
+NTSTATUS odj_certs_install(
+	TALLOC_CTX *mem_ctx,
+	const struct OP_CERT_PART *part,
+	const struct odj_certs_install_paths *paths,
+	const char *machine_password,
+	const char ***written,
+	char **why);
+
+
+/**
+ * @brief Write the settings of a POLICY part as JSON (the "content" of
+ * the part in odj dump --json), atomically, mode 0644.
+ */
+NTSTATUS odj_policy_write_json(TALLOC_CTX *mem_ctx,
+			       const struct OP_POLICY_PART *part,
+			       const char *path,
+			       char **why);
+
+/** @} */
+
+#endif /* _ODJ_CLIENT_H_ */

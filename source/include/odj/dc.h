@@ -1,0 +1,159 @@
+/*
+ * samba-odj: the DC side: a connection to a domain controller (LDAP,
+ * signed and sealed), and provisioning a machine on it.  Anything that
+ * talks to a DC is a tevent _send/_recv pair; the outermost calls have
+ * a synchronous form.
+ */
+
+#ifndef _ODJ_DC_H_
+#define _ODJ_DC_H_
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <talloc.h>
+#include "odj/codec.h"
+
+struct tevent_context;
+struct tevent_req;
+struct loadparm_context;
+struct cli_credentials;
+struct odj_dc;
+struct odj_extensions;
+
+/**
+ * @defgroup odj_dc The domain controller a provisioning talks to
+ * @{
+ */
+
+/** Which DC to talk to, and how. */
+struct odj_dc_spec {
+	const char *domain;		/* DNS (or, with dcname, NetBIOS) */
+	const char *dcname;		/* NULL: from the SRV records */
+	/*
+	 * The credentials cache the credentials use (--use-krb5-ccache),
+	 * if any: libsmbclient (the GPO fetch) takes Kerberos tickets
+	 * from the KRB5CCNAME environment only, and the library points
+	 * it there for the time it needs them.
+	 */
+	const char *krb5_ccache;
+};
+
+/**
+ * @brief Connect to a DC of @p spec->domain and learn about it.
+ *
+ * Uses @p spec->dcname if given, else the DNS SRV records of the
+ * domain.  The LDAP connection binds with @p creds (Kerberos or NTLM, as
+ * the credentials say) and is signed and sealed.  Connecting is
+ * synchronous (ldb's ldap backend binds inside ldb_connect());
+ * everything done over the connection afterwards is asynchronous on
+ * @p ev.
+ */
+NTSTATUS odj_dc_connect(TALLOC_CTX *mem_ctx,
+			struct tevent_context *ev,
+			struct loadparm_context *lp_ctx,
+			struct cli_credentials *creds,
+			const struct odj_dc_spec *spec,
+			struct odj_dc **dc,
+			char **why);
+
+const struct odj_dc_info *odj_dc_info(const struct odj_dc *dc);
+
+/** @} */
+
+/**
+ * @defgroup odj_provision Creating an account and its blob on a DC
+ * @{
+ */
+
+struct odj_extensions;
+
+/** What to provision: one machine. */
+struct odj_provision_request {
+	const char *machine_name;	/* NetBIOS name, 1-15 characters */
+	const char *ou;			/* DN; NULL: the Computers container */
+	bool reuse;			/* reset an existing account */
+	bool defpwd;			/* password = lower case name */
+	bool nosearch;			/* skip the conflict search */
+	bool downlevel;			/* recorded in Options only */
+	const char *jp2_netbios_name;
+	const char *jp2_site;
+	bool jp2_site_persistent;
+	const char *jp2_primary_dns;
+	/*
+	 * The 2012 extensions from odj_extensions_prepare(): this machine's
+	 * parts are made once its account exists, so that its certificate
+	 * carries the account's SID; a failure then deletes the account.
+	 */
+	const struct odj_extensions *extensions;
+	/*
+	 * Where the blob goes before the request completes: @p savefile
+	 * (odj_file_save(): 0600, atomic, an existing file only with
+	 * @p overwrite), else @p deliver (e.g. to print it).  If that
+	 * fails, an account this request created is deleted again: there
+	 * is no account without its blob.  Neither: the caller takes the
+	 * blob from the result, and the rule with it.
+	 */
+	const char *savefile;
+	bool overwrite;
+	NTSTATUS (*deliver)(DATA_BLOB ndr, void *private_data, char **why);
+	void *deliver_data;
+};
+
+/**
+ * @brief Check what can be checked of @p r before the DC is asked: the
+ * machine name (odj_machine_name_check()) and that the savefile can be
+ * written.  odj_provision_send() checks the same; a caller checks first
+ * to fail before it connects.
+ */
+NTSTATUS odj_provision_check(TALLOC_CTX *mem_ctx,
+			     const struct odj_provision_request *r,
+			     char **why);
+
+/** What provisioning made. */
+struct odj_provision_result {
+	struct odj_provision_data *pd;
+	DATA_BLOB ndr;			/* pd encoded, wiped when freed */
+	const char *account_dn;
+	const char *sam_account_name;
+	struct ODJ_SID *machine_sid;
+	uint32_t rid;
+	struct GUID object_guid;
+	bool created;			/* false: an existing account reused */
+};
+
+/**
+ * @brief Create (or with reuse, reset) a computer account and compose
+ * its provisioning data.
+ *
+ * Fails with NT_STATUS_USER_EXISTS, leaving the account untouched, when
+ * the account exists and @p r->reuse is false.  An account this request
+ * created is deleted again if a later step fails, saving or delivering
+ * the blob included.
+ */
+struct tevent_req *odj_provision_send(
+	TALLOC_CTX *mem_ctx,
+	struct tevent_context *ev,
+	struct odj_dc *dc,
+	const struct odj_provision_request *r);
+
+NTSTATUS odj_provision_recv(struct tevent_req *req,
+			    TALLOC_CTX *mem_ctx,
+			    struct odj_provision_result **result,
+			    char **why);
+
+/** @brief Synchronous odj_provision_send()/odj_provision_recv(). */
+NTSTATUS odj_provision(TALLOC_CTX *mem_ctx,
+		       struct odj_dc *dc,
+		       const struct odj_provision_request *r,
+		       struct odj_provision_result **result,
+		       char **why);
+
+/** @brief Delete an account (by DN). */
+NTSTATUS odj_account_delete(TALLOC_CTX *mem_ctx,
+			    struct odj_dc *dc,
+			    const char *dn,
+			    char **why);
+
+/** @} */
+
+#endif /* _ODJ_DC_H_ */

@@ -1,0 +1,166 @@
+/*
+ * samba-odj: the DC layer, internal: the connection's parts, LDAP as
+ * tevent requests (ldap.c), and what the extension code shares.
+ */
+
+#ifndef _ODJ_DC_PRIVATE_H_
+#define _ODJ_DC_PRIVATE_H_
+
+#include "codec/codec.h"
+#include "odj/dc.h"
+#include "odj/batch.h"
+#include "odj/extensions.h"
+
+#include <ldb.h>
+#include <tevent.h>
+
+/* connect.c: the parts of a connection */
+struct ldb_context *odj_dc_ldb(const struct odj_dc *dc);
+struct tevent_context *odj_dc_ev(const struct odj_dc *dc);
+const char *odj_dc_krb5_ccache(const struct odj_dc *dc);
+
+/*
+ * ldap.c: asynchronous LDAP operations over an ldb connection.
+ */
+
+/* One mapping from LDAP result codes to NTSTATUS, used everywhere. */
+NTSTATUS odj_ldb_error_to_ntstatus(int ldb_err);
+
+struct tevent_req *odj_ldb_search_send(TALLOC_CTX *mem_ctx,
+				       struct tevent_context *ev,
+				       struct ldb_context *ldb,
+				       struct ldb_dn *base,
+				       enum ldb_scope scope,
+				       const char * const *attrs,
+				       const char *filter);
+struct tevent_req *odj_ldb_add_send(TALLOC_CTX *mem_ctx,
+				    struct tevent_context *ev,
+				    struct ldb_context *ldb,
+				    const struct ldb_message *msg);
+struct tevent_req *odj_ldb_modify_send(TALLOC_CTX *mem_ctx,
+				       struct tevent_context *ev,
+				       struct ldb_context *ldb,
+				       const struct ldb_message *msg);
+struct tevent_req *odj_ldb_delete_send(TALLOC_CTX *mem_ctx,
+				       struct tevent_context *ev,
+				       struct ldb_context *ldb,
+				       struct ldb_dn *dn);
+
+/*
+ * Result of any of the above: the entries of a search (NULL for the
+ * others is fine), the LDAP result code and the server's message.
+ */
+NTSTATUS odj_ldb_recv(struct tevent_req *req,
+		      TALLOC_CTX *mem_ctx,
+		      struct ldb_result **res,
+		      int *ldb_err,
+		      char **ldb_msg);
+
+/*
+ * The same, waiting on @p ev: a search's entries; a search that must
+ * find exactly one (NT_STATUS_NOT_FOUND otherwise); a delete.  Failures
+ * say what failed in @p why.
+ */
+NTSTATUS odj_ldb_search_sync(TALLOC_CTX *mem_ctx,
+			     struct tevent_context *ev,
+			     struct ldb_context *ldb,
+			     struct ldb_dn *base,
+			     enum ldb_scope scope,
+			     const char * const *attrs,
+			     const char *filter,
+			     struct ldb_result **res,
+			     char **why);
+NTSTATUS odj_ldb_search_one(TALLOC_CTX *mem_ctx,
+			    struct tevent_context *ev,
+			    struct ldb_context *ldb,
+			    struct ldb_dn *base,
+			    enum ldb_scope scope,
+			    const char * const *attrs,
+			    const char *filter,
+			    struct ldb_message **msg,
+			    char **why);
+NTSTATUS odj_ldb_delete_sync(TALLOC_CTX *mem_ctx,
+			     struct tevent_context *ev,
+			     struct ldb_context *ldb,
+			     struct ldb_dn *dn,
+			     char **why);
+
+/*
+ * certs.c and gpo.c: what the extensions read from the directory.
+ */
+
+/**
+ * @brief Find a certificate template by cn or displayName under
+ * CN=Certificate Templates,CN=Public Key Services,CN=Services,\<config\>.
+ *
+ * NT_STATUS_NOT_FOUND with a message when there is none.
+ */
+NTSTATUS odj_certs_find_template(TALLOC_CTX *mem_ctx,
+				 struct odj_dc *dc,
+				 const char *name,
+				 struct odj_cert_template **tmpl,
+				 char **why);
+
+/**
+ * @brief The enterprise root CAs published in AD: cACertificate of every
+ * certificationAuthority under CN=Certification Authorities, and the
+ * self-signed ones of CN=NTAuthCertificates (the others there are
+ * issuing CAs, not roots).  DER, each once, in directory order.
+ */
+NTSTATUS odj_certs_root_cas(TALLOC_CTX *mem_ctx,
+			    struct odj_dc *dc,
+			    DATA_BLOB **certs,
+			    size_t *num_certs,
+			    char **why);
+
+/**
+ * @brief One machine's parts: copies of the shared ones and, with a
+ * template, its own key and certificate (for "machine.suffix", @p
+ * dns_suffix NULL: the domain's; for the account @p sid, if known),
+ * issued by the CA backend.  No DC contact.
+ */
+NTSTATUS odj_extensions_for_machine(TALLOC_CTX *mem_ctx,
+				    const struct odj_extensions *extensions,
+				    const char *machine_name,
+				    const char *dns_suffix,
+				    const char *sid,
+				    struct odj_part **parts,
+				    uint32_t *num_parts,
+				    bool *root_ca_certs,
+				    char **why);
+
+/** A group policy object. */
+struct odj_gpo {
+	const char *guid;		/* cn: "{31B2F340-...}" */
+	const char *display_name;
+	const char *file_sys_path;	/* gPCFileSysPath (UNC) */
+};
+
+/**
+ * @brief Find a GPO under CN=Policies,CN=System,\<domain\> by displayName
+ * (or by its {GUID}).  NT_STATUS_NOT_FOUND if none, and an error if the
+ * name is ambiguous.
+ */
+NTSTATUS odj_policy_find_gpo(TALLOC_CTX *mem_ctx,
+			     struct odj_dc *dc,
+			     const char *name,
+			     struct odj_gpo **gpo,
+			     char **why);
+
+/**
+ * @brief Read Machine\\Registry.pol of @p gpo from SYSVOL with
+ * libsmbclient, on the DC @p dc is connected to, with the credentials of
+ * its LDAP connection (Kerberos from the ccache, or user and password).
+ *
+ * A GPO without machine registry settings has no Registry.pol: then
+ * @p bytes is empty and the result NT_STATUS_OK.  A GPO folder that is
+ * missing or unreadable is an error.
+ */
+NTSTATUS odj_policy_fetch_gpo(TALLOC_CTX *mem_ctx,
+			      struct odj_dc *dc,
+			      const struct odj_gpo *gpo,
+			      DATA_BLOB *bytes,
+			      char **why);
+
+
+#endif /* _ODJ_DC_PRIVATE_H_ */
