@@ -230,3 +230,22 @@ const char *odj_args_blob_path(const struct odj_cli *cli,
 	}
 	return positional != NULL ? positional : "-";
 }
+
+bool odj_args_jp2(const struct odj_cli *cli, const struct odj_args *args,
+		  struct odj_jp2 *jp2)
+{
+	const char *psite = odj_args_get(args, "psite");
+	const char *dsite = odj_args_get(args, "dsite");
+
+	if (psite != NULL && dsite != NULL) {
+		odj_cli_error(cli, "psite and dsite exclude each other");
+		return false;
+	}
+	*jp2 = (struct odj_jp2) {
+		.netbios_name = odj_args_get(args, "netbios"),
+		.site = psite != NULL ? psite : dsite,
+		.site_persistent = psite != NULL,
+		.primary_dns = odj_args_get(args, "primarydns"),
+	};
+	return true;
+}

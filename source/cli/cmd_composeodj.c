@@ -321,19 +321,7 @@ static bool fill_account(struct odj_cli *cli, const struct odj_args *args,
 		}
 		c->object_guid = object_guid;
 	}
-	if (odj_args_get(args, "psite") != NULL &&
-	    odj_args_get(args, "dsite") != NULL) {
-		odj_cli_error(cli, "psite and dsite exclude each other");
-		return false;
-	}
-	c->jp2_netbios_name = odj_args_get(args, "netbios");
-	c->jp2_site = odj_args_get(args, "psite");
-	c->jp2_site_persistent = c->jp2_site != NULL;
-	if (c->jp2_site == NULL) {
-		c->jp2_site = odj_args_get(args, "dsite");
-	}
-	c->jp2_primary_dns = odj_args_get(args, "primarydns");
-	return true;
+	return odj_args_jp2(cli, args, &c->jp2);
 }
 
 /* Save or print the blob. */

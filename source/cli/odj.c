@@ -1,13 +1,12 @@
 /*
  * odj: Offline Domain Join for Samba.
  *
- * main(): Samba's common options, the subcommand table, and the one place
- * where library results become exit codes.
+ * main(): the subcommand table, and the one place where library results
+ * become exit codes.  The common options: options.c.
  */
 
 #include "odj_cli.h"
 
-#include <popt.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,11 +36,6 @@ static const struct odj_subcommand subcommands[] = {
 	{ "unattend", NULL, odj_cmd_unattend,
 	  "Write the Windows answer file (unattend.xml) of a blob" },
 	{ NULL },
-};
-
-enum {
-	OPT_OPTION = 1000,
-	OPT_VERSION,
 };
 
 void odj_cli_error(const struct odj_cli *cli, const char *fmt, ...)
@@ -120,7 +114,7 @@ int odj_cli_fail(const struct odj_cli *cli, NTSTATUS status, const char *why)
 	return odj_cli_exit_code(status);
 }
 
-static void usage(FILE *f, poptContext pc)
+static void usage(FILE *f, const struct odj_cli *cli)
 {
 	const struct odj_subcommand *c = NULL;
 
@@ -131,7 +125,7 @@ static void usage(FILE *f, poptContext pc)
 		fprintf(f, "  %-12s %s\n", c->name, c->help);
 	}
 	fprintf(f, "\n");
-	poptPrintHelp(pc, f, 0);
+	odj_cli_print_options(cli, f);
 }
 
 static const struct odj_subcommand *find_subcommand(const char *name)
@@ -151,153 +145,11 @@ static const struct odj_subcommand *find_subcommand(const char *name)
 	return NULL;
 }
 
-static bool add_option(struct odj_cli *cli, const char *opt)
-{
-	cli->options = talloc_realloc(cli->mem_ctx, cli->options,
-				      const char *, cli->num_options + 1);
-	if (cli->options == NULL) {
-		return false;
-	}
-	cli->options[cli->num_options++] = opt;
-	return true;
-}
-
-/* argv as given, for odj-dc; secret-wiped when freed */
-static const char **copy_argv(TALLOC_CTX *mem_ctx, int argc,
-			      const char **argv)
-{
-	const char **copy = talloc_zero_array(mem_ctx, const char *,
-					      argc + 1);
-	int i;
-
-	if (copy == NULL) {
-		return NULL;
-	}
-	for (i = 0; i < argc; i++) {
-		char *a = talloc_strdup(copy, argv[i]);
-
-		if (a == NULL) {
-			return NULL;
-		}
-		odj_wipe_on_free(a);
-		copy[i] = a;
-	}
-	return copy;
-}
-
-/* popt hands out malloc()ed copies for POPT_ARG_STRING */
-static void free_string_options(struct odj_cli *cli)
-{
-	char **strings[] = {
-		discard_const_p(char *, &cli->configfile),
-		discard_const_p(char *, &cli->user),
-		discard_const_p(char *, &cli->use_kerberos),
-		discard_const_p(char *, &cli->krb5_ccache),
-		discard_const_p(char *, &cli->realm),
-		discard_const_p(char *, &cli->workgroup),
-		discard_const_p(char *, &cli->server),
-	};
-	size_t i;
-
-	for (i = 0; i < sizeof(strings) / sizeof(strings[0]); i++) {
-		if (*strings[i] != NULL) {
-			/* -U user%password */
-			explicit_bzero(*strings[i], strlen(*strings[i]));
-		}
-		free(*strings[i]);
-		*strings[i] = NULL;
-	}
-	/* the password: wipe before freeing */
-	if (cli->password != NULL) {
-		explicit_bzero(discard_const_p(char, cli->password),
-			       strlen(cli->password));
-		free(discard_const_p(char, cli->password));
-		cli->password = NULL;
-	}
-}
-
-/*
- * After popt made its copies: blank passwords in argv, so that ps and
- * /proc/PID/cmdline show "-U user%" only (as Samba's tools do).
- */
-static void burn_passwords(int argc, const char **argv)
-{
-	int i;
-
-	for (i = 1; i < argc; i++) {
-		char *arg = discard_const_p(char, argv[i]);
-		char *next = i + 1 < argc ? discard_const_p(char, argv[i + 1])
-					  : NULL;
-		char *secret = NULL;
-
-		if ((strcmp(arg, "-U") == 0 || strcmp(arg, "--user") == 0) &&
-		    next != NULL) {
-			secret = strchr(next, '%');
-		} else if (strncmp(arg, "-U", 2) == 0 ||
-			   strncmp(arg, "--user=", 7) == 0) {
-			secret = strchr(arg, '%');
-		} else if (strcmp(arg, "--password") == 0 && next != NULL) {
-			secret = next - 1;	/* the whole of the next */
-		} else if (strncmp(arg, "--password=", 11) == 0) {
-			secret = arg + 10;	/* the '=' */
-		}
-		if (secret != NULL) {
-			explicit_bzero(secret + 1, strlen(secret + 1));
-		}
-	}
-}
-
 int main(int argc, const char **argv)
 {
 	struct odj_cli cli = { .prog = "odj" };
 	const struct odj_subcommand *cmd = NULL;
-	poptContext pc = NULL;
-	const char **rest = NULL;
-	int opt, ret, n;
-	struct poptOption table[] = {
-		POPT_AUTOHELP
-		{ "debuglevel", 'd', POPT_ARG_INT, &cli.debuglevel, 0,
-		  "Set debug level", "DEBUGLEVEL" },
-		{ "configfile", 's', POPT_ARG_STRING, &cli.configfile, 0,
-		  "Use alternate configuration file", "CONFIGFILE" },
-		{ "option", 0, POPT_ARG_STRING, NULL, OPT_OPTION,
-		  "Set smb.conf option from command line", "name=value" },
-		{ "user", 'U', POPT_ARG_STRING, &cli.user, 0,
-		  "Set the network username", "[DOMAIN/]USERNAME[%PASSWORD]" },
-		{ "password", 0, POPT_ARG_STRING, &cli.password, 0,
-		  "Password", "STRING" },
-		{ "no-pass", 'N', POPT_ARG_NONE, &cli.no_pass, 0,
-		  "Don't ask for a password" },
-		{ "kerberos", 'k', POPT_ARG_NONE, &cli.kerberos, 0,
-		  "Use Kerberos (same as --use-kerberos=required)" },
-		{ "use-kerberos", 0, POPT_ARG_STRING, &cli.use_kerberos, 0,
-		  "Use Kerberos authentication", "desired|required|off" },
-		{ "use-krb5-ccache", 0, POPT_ARG_STRING, &cli.krb5_ccache, 0,
-		  "Credentials cache location for Kerberos", "CCACHE" },
-		{ "realm", 0, POPT_ARG_STRING, &cli.realm, 0,
-		  "Set the realm name", "REALM" },
-		{ "workgroup", 'W', POPT_ARG_STRING, &cli.workgroup, 0,
-		  "Set the workgroup name", "WORKGROUP" },
-		{ "server", 'S', POPT_ARG_STRING, &cli.server, 0,
-		  "Domain controller to talk to (same as dcname=)", "DC" },
-		{ "stdin", 'i', POPT_ARG_NONE, &cli.stdin_input, 0,
-		  "Read the provisioning blob from standard input" },
-		{ "json", 0, POPT_ARG_NONE, &cli.json, 0,
-		  "Machine-readable output" },
-		{ "show-secrets", 0, POPT_ARG_NONE, &cli.show_secrets, 0,
-		  "Show the machine password and private keys" },
-		{ "force", 'f', POPT_ARG_NONE, &cli.force, 0,
-		  "Replace an existing join or file" },
-		{ "update-config", 0, POPT_ARG_NONE, &cli.update_config, 0,
-		  "Let requestodj adjust smb.conf to the blob" },
-		{ "update-ca-certificates", 0, POPT_ARG_NONE,
-		  &cli.update_ca_certificates, 0,
-		  "Let requestodj run update-ca-certificates after "
-		  "installing root CAs" },
-		{ "version", 'V', POPT_ARG_NONE, NULL, OPT_VERSION,
-		  "Print version" },
-		POPT_TABLEEND
-	};
+	int ret;
 
 	/* this process handles passwords: no core dumps, no ptrace */
 	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
@@ -307,65 +159,28 @@ int main(int argc, const char **argv)
 		fprintf(stderr, "odj: out of memory\n");
 		return ODJ_EXIT_INTERNAL;
 	}
-
-	cli.full_argv = copy_argv(cli.mem_ctx, argc, argv);
-	if (cli.full_argv == NULL) {
-		fprintf(stderr, "odj: out of memory\n");
-		ret = ODJ_EXIT_INTERNAL;
-		goto done;
-	}
-
-	pc = poptGetContext("odj", argc, argv, table, 0);
-	while ((opt = poptGetNextOpt(pc)) >= 0) {
-		if (opt == OPT_OPTION) {
-			char *o = poptGetOptArg(pc);
-			bool ok = o != NULL &&
-				add_option(&cli, talloc_strdup(cli.mem_ctx, o));
-
-			free(o);
-			if (!ok) {
-				ret = ODJ_EXIT_INTERNAL;
-				goto done;
-			}
-		} else if (opt == OPT_VERSION) {
-			printf("odj (samba-odj) %s\n", ODJ_VERSION);
-			ret = ODJ_EXIT_OK;
-			goto done;
+	ret = odj_cli_parse(&cli, argc, argv);
+	if (ret == ODJ_EXIT_OK && cli.version) {
+		printf("odj (samba-odj) %s\n", ODJ_VERSION);
+	} else if (ret == ODJ_EXIT_OK && cli.argc == 0) {
+		usage(stderr, &cli);
+		ret = ODJ_EXIT_USAGE;
+	} else if (ret == ODJ_EXIT_OK) {
+		cmd = find_subcommand(cli.argv[0]);
+		if (cmd == NULL) {
+			fprintf(stderr, "odj: unknown subcommand '%s' "
+				"(try odj --help)\n", cli.argv[0]);
+			ret = ODJ_EXIT_USAGE;
 		}
 	}
-	burn_passwords(argc, argv);
-	if (opt < -1) {
-		fprintf(stderr, "odj: %s: %s\n",
-			poptBadOption(pc, POPT_BADOPTION_NOALIAS),
-			poptStrerror(opt));
-		ret = ODJ_EXIT_USAGE;
-		goto done;
+	if (cmd != NULL) {
+		cli.subcommand = cmd->name;
+		odj_args_set_subcommand(cmd->name);
+		cli.argv++;
+		cli.argc--;
+		ret = cmd->fn(&cli);
 	}
-
-	rest = poptGetArgs(pc);
-	if (rest == NULL || rest[0] == NULL) {
-		usage(stderr, pc);
-		ret = ODJ_EXIT_USAGE;
-		goto done;
-	}
-	cmd = find_subcommand(rest[0]);
-	if (cmd == NULL) {
-		fprintf(stderr, "odj: unknown subcommand '%s' "
-			"(try odj --help)\n", rest[0]);
-		ret = ODJ_EXIT_USAGE;
-		goto done;
-	}
-	for (n = 0; rest[n] != NULL; n++) {
-	}
-	cli.subcommand = cmd->name;
-	odj_args_set_subcommand(cmd->name);
-	cli.argv = rest + 1;
-	cli.argc = n - 1;
-	ret = cmd->fn(&cli);
-
-done:
-	free_string_options(&cli);
-	poptFreeContext(pc);
+	odj_cli_done(&cli);
 	TALLOC_FREE(cli.mem_ctx);
 	return ret;
 }

@@ -47,11 +47,13 @@ struct odj_cli {
 	int force;
 	int update_config;
 	int update_ca_certificates;
+	int version;
 	const char **options;		/* --option name=value */
 	size_t num_options;
 	const char *prog;
 	const char **full_argv;		/* as given, before passwords are
 					 * blanked: for exec of odj-dc */
+	struct poptContext_s *popt;
 	const char *subcommand;
 	const char **argv;		/* the subcommand's own arguments */
 	int argc;
@@ -70,14 +72,14 @@ struct odj_arg_spec {
 
 struct odj_args;
 
+/* The subcommand odj_args_parse()'s messages name, as odj_cli_error(). */
+void odj_args_set_subcommand(const char *name);
+
 /*
  * Parse @p argv against @p specs.  A bare word that matches no spec is
  * a positional argument (e.g. dump's FILE).  Prints a message and returns
  * NULL on a bad argument.
  */
-/** The subcommand odj_args_parse()'s messages name, as odj_cli_error(). */
-void odj_args_set_subcommand(const char *name);
-
 struct odj_args *odj_args_parse(TALLOC_CTX *mem_ctx,
 				const struct odj_arg_spec *specs,
 				int argc,
@@ -96,6 +98,13 @@ const char *odj_args_positional(const struct odj_args *args, int i);
 const char *odj_args_blob_path(const struct odj_cli *cli,
 			       const struct odj_args *args);
 
+/*
+ * JOIN_PROVIDER2's arguments: netbios=, psite= or dsite= (not both),
+ * primarydns=.  False after saying what is wrong.
+ */
+bool odj_args_jp2(const struct odj_cli *cli, const struct odj_args *args,
+		  struct odj_jp2 *jp2);
+
 /* Print "odj SUBCOMMAND: message" to stderr. */
 void odj_cli_error(const struct odj_cli *cli, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
@@ -113,6 +122,16 @@ enum odj_exit odj_cli_exit_code(NTSTATUS status);
 struct loadparm_context;
 struct cli_credentials;
 
+/*
+ * Parse the common options of argv into @p cli; cli->argv, cli->argc
+ * are the rest (the subcommand and its arguments).  ODJ_EXIT_OK, or the
+ * exit code after saying what is wrong.  odj_cli_done() frees what
+ * popt holds.
+ */
+int odj_cli_parse(struct odj_cli *cli, int argc, const char **argv);
+void odj_cli_print_options(const struct odj_cli *cli, FILE *f);
+void odj_cli_done(struct odj_cli *cli);
+
 /* smb.conf (-s), --option, -d, --realm, --workgroup */
 struct loadparm_context *odj_cli_loadparm(struct odj_cli *cli);
 
@@ -120,9 +139,12 @@ struct loadparm_context *odj_cli_loadparm(struct odj_cli *cli);
 struct cli_credentials *odj_cli_credentials(struct odj_cli *cli,
 					    struct loadparm_context *lp_ctx);
 
-/* provision's arguments (both spellings) as a request; batch uses them
- * as the defaults of every machine */
-void odj_cli_provision_request(const struct odj_args *args,
+/*
+ * provision's arguments (both spellings) as a request; batch uses them
+ * as the defaults of every machine.  False after saying what is wrong.
+ */
+bool odj_cli_provision_request(const struct odj_cli *cli,
+			       const struct odj_args *args,
 			       struct odj_provision_request *r);
 
 int odj_cmd_dump(struct odj_cli *cli);
@@ -133,8 +155,6 @@ int odj_cmd_dump(struct odj_cli *cli);
  */
 int odj_cmd_provision(struct odj_cli *cli);
 
-struct odj_args;
-struct odj_provision_request;
 struct odj_dc;
 
 /*

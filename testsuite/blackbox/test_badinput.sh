@@ -24,17 +24,11 @@ case ${1:-} in
 --update) mode=update ;;
 esac
 
-if [ -z "${ODJ_DC_PREFIX:-}" ]; then
-	_fail "badinput: ODJ_DC_PREFIX not set (run through testsuite/run)"
-	exit $failed
-fi
-. "$ODJ_TOP/testsuite/env/env.sh" "$ODJ_DC_PREFIX" || exit 1
+. "$(dirname "$0")/dc_env.sh"
 
-ENVDIR=$ODJ_TOP/testsuite/env
 TABLE=$ODJ_TOP/testsuite/data/bad-input.tsv
 DOC=$ODJ_TOP/docs/bad-input.md
 S=$ODJ_SCRATCH
-ADMIN="$ODJ_ADMIN_USER%$ODJ_ADMIN_PASS"
 ACONF=$ODJ_ADMIN_SMBCONF
 DOM=$ODJ_DNS_DOMAIN
 DC=$ODJ_DC_NAME
@@ -95,7 +89,7 @@ if [ $mode = test ] || [ $mode = update ] || [ $mode = markdown ]; then
 	# the other account under the client's name: JOIN_PROVIDER2 would
 	# be the way; a different account is enough to be refused
 	cp "$S/k.odj" "$S/other.odj"
-	CONF=$("$ENVDIR/client.sh" new "$S/client" "$J" 2>/dev/null) ||
+	CONF=$("$ENVD/client.sh" new "$S/client" "$J" 2>/dev/null) ||
 		{ _fail "badinput: client.sh new"; exit $failed; }
 	"$ODJ" requestodj loadfile="$S/join.odj" -s "$CONF" >/dev/null 2>&1 ||
 		{ _fail "badinput: join the client"; exit $failed; }

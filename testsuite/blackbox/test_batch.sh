@@ -11,15 +11,13 @@
 odj_scratch
 S=$ODJ_SCRATCH
 
-[ -n "${ODJ_DC_PREFIX:-}" ] || { echo "ODJ_DC_PREFIX not set"; exit 1; }
-ENVD=$ODJ_TOP/testsuite/env
-. "$ENVD/env.sh" "$ODJ_DC_PREFIX"
+. "$(dirname "$0")/dc_env.sh"
 
-# How a client joins from a blob: Samba's tool until odj requestodj lands
-# (then e.g. REQUESTODJ="$ODJ requestodj").  Called with loadfile= and -s.
+# How a client joins from a blob: Samba's tool, a peer check of our blobs
+# (REQUESTODJ="$ODJ requestodj" runs the same with ours).  Called with
+# loadfile= and -s.
 REQUESTODJ=${REQUESTODJ:-net offlinejoin requestodj}
 
-ADMIN="$ODJ_ADMIN_USER%$ODJ_ADMIN_PASS"
 CONF=$ODJ_ADMIN_SMBCONF
 DOMDN="DC=odj,DC=test"
 # names: two letters, the pid in hex, "-N": at most 15 characters
@@ -65,12 +63,6 @@ report() {
 	python3 -c "import json,sys
 r = json.load(open(sys.argv[1]))
 print($2)" "$1"
-}
-
-kinit_pw() {
-	local cc=FILE:$S/kinit.$RANDOM
-	printf '%s\n' "$2" | KRB5CCNAME=$cc kinit "${1^^}\$@$ODJ_REALM" \
-		>/dev/null 2>&1
 }
 
 # Drop our clients from the prefix's client list: a long-lived DC

@@ -14,24 +14,15 @@
 odj_scratch
 S=$ODJ_SCRATCH
 
-[ -n "${ODJ_DC_PREFIX:-}" ] || { echo "ODJ_DC_PREFIX not set"; exit 1; }
-ENVD=$ODJ_TOP/testsuite/env
-. "$ENVD/env.sh" "$ODJ_DC_PREFIX"
+. "$(dirname "$0")/dc_env.sh"
 
 # How a client joins from a blob (see test_batch.sh)
 REQUESTODJ=${REQUESTODJ:-net offlinejoin requestodj}
 
-ADMIN="$ODJ_ADMIN_USER%$ODJ_ADMIN_PASS"
 CONF=$ODJ_ADMIN_SMBCONF
 TAG=$(printf '%x' $$)
 M=bc$TAG
 CLIENTS=()
-
-kinit_pw() {
-	local cc=FILE:$S/kinit.$RANDOM
-	printf '%s\n' "$2" | KRB5CCNAME=$cc kinit "${1^^}\$@$ODJ_REALM" \
-		>/dev/null 2>&1
-}
 
 # field FILE EXPR: a Python expression over odj dump --json as d
 field() {

@@ -9,8 +9,7 @@
 . "$(dirname "$0")/common.sh"
 odj_scratch
 S=$ODJ_SCRATCH
-. "$ODJ_TOP/testsuite/env/env.sh" "$ODJ_DC_PREFIX"
-ADMIN="$ODJ_ADMIN_USER%$ODJ_ADMIN_PASS"
+. "$(dirname "$0")/dc_env.sh"
 T=c$$
 NAMES=$(seq -f "$T-%g" 1 12)
 
@@ -24,11 +23,6 @@ cleanup() {
 	rm -rf "$S"
 }
 trap cleanup EXIT
-
-kinit_pw() {
-	printf '%s\n' "$2" | KRB5CCNAME="FILE:$S/cc.$1" \
-		kinit "${1^^}\$@$ODJ_REALM" >/dev/null 2>&1
-}
 
 # worker K provisions names K..K+8 (wrapping): each name is wanted by
 # three or four workers

@@ -46,15 +46,9 @@
 . "$(dirname "$0")/common.sh"
 odj_scratch
 
-if [ -z "${ODJ_DC_PREFIX:-}" ]; then
-	_fail "crash: ODJ_DC_PREFIX not set (run through testsuite/run)"
-	exit $failed
-fi
-. "$ODJ_TOP/testsuite/env/env.sh" "$ODJ_DC_PREFIX" || exit 1
+. "$(dirname "$0")/dc_env.sh"
 
-ENVDIR=$ODJ_TOP/testsuite/env
 S=$ODJ_SCRATCH
-ADMIN="$ODJ_ADMIN_USER%$ODJ_ADMIN_PASS"
 POINTS=${ODJ_CRASH_POINTS:-26}
 TAG=$(printf '%05d' $(($$ % 100000)))
 A=CRA$TAG		# the client of both requestodj scenarios
@@ -66,7 +60,7 @@ CLIENTS=""
 cleanup() {
 	local cp name
 	for cp in $CLIENTS; do
-		"$ENVDIR/client.sh" stop "$cp" >/dev/null 2>&1
+		"$ENVD/client.sh" stop "$cp" >/dev/null 2>&1
 	done
 	for name in $ACCOUNTS; do
 		samba-tool computer delete "$name" -H "ldap://$ODJ_DC_NAME" \
@@ -160,7 +154,7 @@ testit "provision $A again (reuse: a new password)" \
 	provision machine_name="$A" savefile="$S/a2.odj" reuse
 testit "provision $B" provision machine_name="$B" savefile="$S/b.odj"
 ACCOUNTS="$ACCOUNTS $B"
-CONF=$("$ENVDIR/client.sh" new "$S/client" "$A" 2>/dev/null) ||
+CONF=$("$ENVD/client.sh" new "$S/client" "$A" 2>/dev/null) ||
 	{ _fail "client.sh new $A"; exit $failed; }
 CLIENTS="$S/client"
 PRIV=$S/client/private

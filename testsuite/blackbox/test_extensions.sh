@@ -17,13 +17,9 @@ odj_scratch
 S=$ODJ_SCRATCH
 chmod 755 "$S"
 
-[ -n "${ODJ_DC_PREFIX:-}" ] || { echo "ODJ_DC_PREFIX not set"; exit 1; }
-ENVD=$ODJ_TOP/testsuite/env
-. "$ENVD/env.sh" "$ODJ_DC_PREFIX"
+. "$(dirname "$0")/dc_env.sh"
 
-ADMIN="$ODJ_ADMIN_USER%$ODJ_ADMIN_PASS"
 CONF=$ODJ_ADMIN_SMBCONF
-DOMDN="DC=odj,DC=test"
 RUN=$$
 # Debian's python3 with Samba's modules (a pyenv one first on PATH lacks them)
 PY=/usr/bin/python3
@@ -464,10 +460,6 @@ CP=$ODJ_DC_PREFIX/clients/$NJ
 CCONF=$("$ENVD/client.sh" new "$CP" "${NJ^^}" 2>/dev/null)
 testit "Samba's net offlinejoin requestodj accepts the blob" \
 	net offlinejoin requestodj loadfile="$S/$NJ.odj" -s "$CCONF"
-kinit_pw() {
-	printf '%s\n' "$2" | KRB5CCNAME=FILE:$S/kinit.$RANDOM \
-		kinit "${1^^}\$@$ODJ_REALM" >/dev/null 2>&1
-}
 testit "kinit ${NJ^^}\$ with the password Samba stored" \
 	kinit_pw "$NJ" "$("$ENVD/client.sh" machine-password "$CP")"
 testit "net rpc testjoin" net rpc testjoin -S "$ODJ_DC_NAME" -s "$CCONF"

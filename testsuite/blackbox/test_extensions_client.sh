@@ -18,16 +18,9 @@ odj_scratch
 S=$ODJ_SCRATCH
 chmod 755 "$S"
 
-if [ -z "${ODJ_DC_PREFIX:-}" ]; then
-	_fail "extensions client: ODJ_DC_PREFIX not set (run through testsuite/run)"
-	exit $failed
-fi
-ENVD=$ODJ_TOP/testsuite/env
-. "$ENVD/env.sh" "$ODJ_DC_PREFIX" || exit 1
+. "$(dirname "$0")/dc_env.sh"
 
-ADMIN="$ODJ_ADMIN_USER%$ODJ_ADMIN_PASS"
 CONF=$ODJ_ADMIN_SMBCONF
-DOMDN="DC=odj,DC=test"
 RUN=$$
 PY=/usr/bin/python3
 H=(-H "ldap://$ODJ_DC_NAME" -U "$ADMIN" --configfile="$CONF")

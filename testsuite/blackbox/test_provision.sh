@@ -10,13 +10,9 @@ odj_scratch
 S=$ODJ_SCRATCH
 chmod 755 "$S"
 
-[ -n "${ODJ_DC_PREFIX:-}" ] || { echo "ODJ_DC_PREFIX not set"; exit 1; }
-ENVD=$ODJ_TOP/testsuite/env
-. "$ENVD/env.sh" "$ODJ_DC_PREFIX"
+. "$(dirname "$0")/dc_env.sh"
 
-ADMIN="$ODJ_ADMIN_USER%$ODJ_ADMIN_PASS"
 CONF=$ODJ_ADMIN_SMBCONF
-DOMDN="DC=odj,DC=test"
 RUN=$$
 # unique names per run: bash's $$ keeps them within 15 characters.
 # name VAR LETTER: sets VAR, and remembers the name for the cleanup (so
@@ -58,12 +54,6 @@ print(json.load(sys.stdin)["blobs"][0]["win7blob"]["machine_password"])'
 blob_field() {
 	odj dump --json "$1" | python3 -c "import json,sys
 d=json.load(sys.stdin); print($2)"
-}
-
-kinit_pw() {
-	local cc=FILE:$S/kinit.$RANDOM
-	printf '%s\n' "$2" | KRB5CCNAME=$cc kinit "${1^^}\$@$ODJ_REALM" \
-		>/dev/null 2>&1
 }
 
 cleanup() {

@@ -15,15 +15,9 @@
 . "$(dirname "$0")/common.sh"
 odj_scratch
 
-if [ -z "${ODJ_DC_PREFIX:-}" ]; then
-	_fail "requestodj: ODJ_DC_PREFIX not set (run through testsuite/run)"
-	exit $failed
-fi
-. "$ODJ_TOP/testsuite/env/env.sh" "$ODJ_DC_PREFIX" || exit 1
+. "$(dirname "$0")/dc_env.sh"
 
-ENVDIR=$ODJ_TOP/testsuite/env
 S=$ODJ_SCRATCH
-ADMIN="$ODJ_ADMIN_USER%$ODJ_ADMIN_PASS"
 # python3 of Debian, with the tdb module (python3-tdb)
 PY=/usr/bin/python3
 
@@ -42,7 +36,7 @@ cleanup() {
 		umount "$m" 2>/dev/null
 	done
 	for cp in $CLIENTS; do
-		"$ENVDIR/client.sh" stop "$cp" >/dev/null 2>&1
+		"$ENVD/client.sh" stop "$cp" >/dev/null 2>&1
 	done
 	for name in $ACCOUNTS; do
 		samba-tool computer delete "$name" -H "ldap://$ODJ_DC_NAME" \
@@ -57,7 +51,7 @@ trap cleanup EXIT
 # new_client DIR NETBIOSNAME [kerberos method]: prints the smb.conf path
 new_client() {
 	local cp=$S/clients/$1 conf
-	conf=$("$ENVDIR/client.sh" new "$cp" "$2" 2>/dev/null) || return 1
+	conf=$("$ENVD/client.sh" new "$cp" "$2" 2>/dev/null) || return 1
 	CLIENTS="$CLIENTS $cp"
 	if [ -n "${3:-}" ]; then
 		sed -i "s/^\([[:space:]]*kerberos method = \).*/\1$3/" "$conf"
@@ -90,12 +84,12 @@ kinit_keytab() {
 
 # kinit_password NAME CLIENTDIR: with the password in secrets.tdb
 kinit_password() {
-	"$ENVDIR/client.sh" machine-password "$2" |
+	"$ENVD/client.sh" machine-password "$2" |
 		KRB5CCNAME=FILE:$S/pw.$1.cc kinit "$1\$@$ODJ_REALM" >/dev/null
 }
 
 wbinfo_u() {
-	"$ENVDIR/client.sh" run "$1" wbinfo -u |
+	"$ENVD/client.sh" run "$1" wbinfo -u |
 		grep -qix "$ODJ_DOMAIN\\\\administrator"
 }
 
@@ -122,10 +116,10 @@ testit_grep "keytab: 15 entries, five principals" "RestrictedKrbHost/$A@" \
 testit "kinit -k -t keytab $A\$" kinit_keytab "$A" "$CPA/private/krb5.keytab"
 testit "kinit $A\$ with the stored password" kinit_password "$A" "$CPA"
 testit "net rpc testjoin ($A)" net rpc testjoin -S "$ODJ_DC_NAME" -s "$CA"
-testit "winbindd ($A)" "$ENVDIR/client.sh" start-winbindd "$CPA"
-testit "wbinfo -t ($A)" "$ENVDIR/client.sh" run "$CPA" wbinfo -t
+testit "winbindd ($A)" "$ENVD/client.sh" start-winbindd "$CPA"
+testit "wbinfo -t ($A)" "$ENVD/client.sh" run "$CPA" wbinfo -t
 testit "wbinfo -u ($A)" wbinfo_u "$CPA"
-"$ENVDIR/client.sh" stop "$CPA" >/dev/null 2>&1
+"$ENVD/client.sh" stop "$CPA" >/dev/null 2>&1
 
 # --- B: Samba's provision -> odj requestodj (djoin spelling), secrets
 #     only: winbindd changes the password at first contact
@@ -149,16 +143,16 @@ testit "kinit -k -t keytab $B\$" kinit_keytab "$B" "$CPB/private/b.keytab"
 testit "kinit $B\$ with the stored password" kinit_password "$B" "$CPB"
 testit "net rpc testjoin ($B)" net rpc testjoin -S "$ODJ_DC_NAME" -s "$CB"
 OLD_PW=$S/b.oldpw
-"$ENVDIR/client.sh" machine-password "$CPB" >"$OLD_PW"
-testit "winbindd ($B)" "$ENVDIR/client.sh" start-winbindd "$CPB"
-testit "wbinfo -t ($B)" "$ENVDIR/client.sh" run "$CPB" wbinfo -t
+"$ENVD/client.sh" machine-password "$CPB" >"$OLD_PW"
+testit "winbindd ($B)" "$ENVD/client.sh" start-winbindd "$CPB"
+testit "wbinfo -t ($B)" "$ENVD/client.sh" run "$CPB" wbinfo -t
 testit "wbinfo -u ($B)" wbinfo_u "$CPB"
 
 # winbindd's child changes the password as soon as it runs
 rotated() {
 	local i
 	for i in $(seq 1 60); do
-		"$ENVDIR/client.sh" machine-password "$CPB" >"$S/b.newpw"
+		"$ENVD/client.sh" machine-password "$CPB" >"$S/b.newpw"
 		if ! cmp -s "$OLD_PW" "$S/b.newpw"; then
 			return 0
 		fi
@@ -174,10 +168,10 @@ old_kinit() {
 }
 testit_expect_failure "kinit $B\$ with the blob's password fails" old_kinit
 testit "wbinfo -t after the change ($B)" \
-	"$ENVDIR/client.sh" run "$CPB" wbinfo -t
+	"$ENVD/client.sh" run "$CPB" wbinfo -t
 testit "net rpc testjoin after the change ($B)" \
 	net rpc testjoin -S "$ODJ_DC_NAME" -s "$CB"
-"$ENVDIR/client.sh" stop "$CPB" >/dev/null 2>&1
+"$ENVD/client.sh" stop "$CPB" >/dev/null 2>&1
 cp -p "$CPB/private/secrets.tdb" "$S/b.tdb"
 testit_exit "the blob again, after the change: refused, exit 4" 4 \
 	'a password changed since that join' \

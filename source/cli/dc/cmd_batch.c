@@ -183,11 +183,6 @@ static bool check_batch_args(struct odj_cli *cli, const struct odj_args *args)
 			return false;
 		}
 	}
-	if (odj_args_get(args, "psite") != NULL &&
-	    odj_args_get(args, "dsite") != NULL) {
-		odj_cli_error(cli, "psite and dsite exclude each other");
-		return false;
-	}
 	if (odj_args_flag(args, "nosearch") &&
 	    odj_args_get(args, "dcname") == NULL && cli->server == NULL) {
 		odj_cli_error(cli, "nosearch (/NOSEARCH) needs dcname= "
@@ -349,6 +344,7 @@ int odj_cmd_provision_batch(struct odj_cli *cli, const struct odj_args *args)
 	int ret;
 
 	if (!check_batch_args(cli, args) ||
+	    !odj_cli_provision_request(cli, args, &o.defaults) ||
 	    !parse_parallel(cli, odj_args_get(args, "parallel"),
 			    &o.parallel)) {
 		return ODJ_EXIT_USAGE;
@@ -373,7 +369,6 @@ int odj_cmd_provision_batch(struct odj_cli *cli, const struct odj_args *args)
 	o.dcs = dcs;
 	o.savedir = odj_args_get(args, "savedir");
 	o.unattend_dir = odj_args_get(args, "unattend");
-	odj_cli_provision_request(args, &o.defaults);
 	/* root CAs, template, policies: read once, before any account */
 	ret = odj_cli_extensions(cli, dcs[0], args, &o.defaults);
 	if (ret != ODJ_EXIT_OK) {

@@ -61,15 +61,11 @@ static bool check_args(struct odj_cli *cli, const struct odj_args *args,
 			      "(/DCNAME)");
 		return false;
 	}
-	if (odj_args_get(args, "psite") != NULL &&
-	    odj_args_get(args, "dsite") != NULL) {
-		odj_cli_error(cli, "psite and dsite exclude each other");
-		return false;
-	}
 	return true;
 }
 
-void odj_cli_provision_request(const struct odj_args *args,
+bool odj_cli_provision_request(const struct odj_cli *cli,
+			       const struct odj_args *args,
 			       struct odj_provision_request *r)
 {
 	r->machine_name = odj_args_get(args, "machine_name");
@@ -78,13 +74,7 @@ void odj_cli_provision_request(const struct odj_args *args,
 	r->defpwd = odj_args_flag(args, "defpwd");
 	r->nosearch = odj_args_flag(args, "nosearch");
 	r->downlevel = odj_args_flag(args, "downlevel");
-	r->jp2_netbios_name = odj_args_get(args, "netbios");
-	r->jp2_site = odj_args_get(args, "psite");
-	r->jp2_site_persistent = r->jp2_site != NULL;
-	if (r->jp2_site == NULL) {
-		r->jp2_site = odj_args_get(args, "dsite");
-	}
-	r->jp2_primary_dns = odj_args_get(args, "primarydns");
+	return odj_args_jp2(cli, args, &r->jp2);
 }
 
 /* printblob: the blob on stdout, before the account counts as made */
@@ -132,8 +122,8 @@ int odj_cmd_provision(struct odj_cli *cli)
 	if (odj_args_get(args, "batch") != NULL) {
 		return odj_cmd_provision_batch(cli, args);
 	}
-	odj_cli_provision_request(args, &r);
-	if (!check_args(cli, args, &r)) {
+	if (!odj_cli_provision_request(cli, args, &r) ||
+	    !check_args(cli, args, &r)) {
 		return ODJ_EXIT_USAGE;
 	}
 	dcname = odj_args_get(args, "dcname");

@@ -261,6 +261,17 @@ struct odj_dc_info {
 #define NETSETUP_PROVISION_SKIP_ACCOUNT_SEARCH		0x00000008
 #define NETSETUP_PROVISION_ROOT_CA_CERTS		0x00000010
 
+/**
+ * JOIN_PROVIDER2 (djoin /NETBIOS, /PSITE or /DSITE, /PRIMARYDNS): where a
+ * machine's NetBIOS name, site and DNS suffix are not the defaults.
+ */
+struct odj_jp2 {
+	const char *netbios_name;
+	const char *site;
+	bool site_persistent;		/* /PSITE: OP_JP2_FLAG_PERSISTENTSITE */
+	const char *primary_dns;
+};
+
 /** Everything a blob says, as plain values. */
 struct odj_compose {
 	const struct odj_dc_info *dc;	/* domain and DC */
@@ -269,11 +280,7 @@ struct odj_compose {
 	uint32_t rid;			/* 0: unknown */
 	const struct GUID *object_guid;	/* NULL: no JOIN_PROVIDER4 */
 	uint32_t options;		/* NETSETUP_PROVISION_* */
-	/* JOIN_PROVIDER2, written when any of these is set */
-	const char *jp2_netbios_name;
-	const char *jp2_site;
-	bool jp2_site_persistent;
-	const char *jp2_primary_dns;
+	struct odj_jp2 jp2;		/* written when any field is set */
 	/*
 	 * More parts for the package, copied in after the join parts:
 	 * CERT_PROVIDER and POLICY_PROVIDER (djoin /ROOTCACERTS,

@@ -75,10 +75,7 @@ struct odj_provision_request {
 	bool defpwd;			/* password = lower case name */
 	bool nosearch;			/* skip the conflict search */
 	bool downlevel;			/* recorded in Options only */
-	const char *jp2_netbios_name;
-	const char *jp2_site;
-	bool jp2_site_persistent;
-	const char *jp2_primary_dns;
+	struct odj_jp2 jp2;
 	/*
 	 * The 2012 extensions from odj_extensions_prepare(): this machine's
 	 * parts are made once its account exists, so that its certificate

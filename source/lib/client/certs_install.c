@@ -14,15 +14,10 @@
 #include <sys/stat.h>
 #include <gnutls/gnutls.h>
 
-static gnutls_datum_t datum(DATA_BLOB b)
-{
-	return (gnutls_datum_t) { .data = b.data, .size = b.length };
-}
-
 static NTSTATUS pem(TALLOC_CTX *ctx, const char *label, DATA_BLOB der,
 		    char **out)
 {
-	gnutls_datum_t in = datum(der);
+	gnutls_datum_t in = odj_datum(der);
 	gnutls_datum_t d = { .data = NULL };
 	int ret;
 

@@ -14,11 +14,6 @@
 #include <gnutls/x509.h>
 #include <gnutls/x509-ext.h>
 
-static gnutls_datum_t datum(DATA_BLOB b)
-{
-	return (gnutls_datum_t) { .data = b.data, .size = b.length };
-}
-
 static char *hex_upper(TALLOC_CTX *ctx, const uint8_t *p, size_t len)
 {
 	char *s = talloc_array(ctx, char, len * 2 + 1);
@@ -273,7 +268,7 @@ NTSTATUS odj_cert_info(TALLOC_CTX *mem_ctx,
 		       char **why)
 {
 	gnutls_x509_crt_t crt = NULL;
-	gnutls_datum_t d = datum(der);
+	gnutls_datum_t d = odj_datum(der);
 	struct odj_cert_info *info = NULL;
 	int ret;
 

@@ -316,8 +316,8 @@ static char *machine_sid_string(TALLOC_CTX *mem_ctx,
 
 static bool want_jp2(const struct odj_compose *c)
 {
-	return c->jp2_netbios_name != NULL || c->jp2_site != NULL ||
-	       c->jp2_primary_dns != NULL;
+	return c->jp2.netbios_name != NULL || c->jp2.site != NULL ||
+	       c->jp2.primary_dns != NULL;
 }
 
 static bool compose_package(struct odj_package *pkg,
@@ -342,12 +342,12 @@ static bool compose_package(struct odj_package *pkg,
 		if (jp2 == NULL) {
 			return false;
 		}
-		jp2->dwFlags = c->jp2_site_persistent ?
+		jp2->dwFlags = c->jp2.site_persistent ?
 			OP_JP2_FLAG_PERSISTENTSITE : 0;
-		jp2->lpNetbiosName = talloc_strdup(jp2, c->jp2_netbios_name);
-		jp2->lpSiteName = talloc_strdup(jp2, c->jp2_site);
+		jp2->lpNetbiosName = talloc_strdup(jp2, c->jp2.netbios_name);
+		jp2->lpSiteName = talloc_strdup(jp2, c->jp2.site);
 		jp2->lpPrimaryDNSDomain = talloc_strdup(jp2,
-							c->jp2_primary_dns);
+							c->jp2.primary_dns);
 		if (!add_part(pkg, ODJ_PART_JOIN_PROVIDER2, 0, jp2)) {
 			return false;
 		}

@@ -25,18 +25,13 @@ static void pfx_why(TALLOC_CTX *ctx, char **why, const char *what, int ret)
 	odj_why(ctx, why, "PFX: %s: %s", what, gnutls_strerror(ret));
 }
 
-static gnutls_datum_t datum(DATA_BLOB b)
-{
-	return (gnutls_datum_t) { .data = b.data, .size = b.length };
-}
-
 /* The key bag: shrouded key, localKeyId, friendly name. */
 static int key_bag(gnutls_pkcs12_bag_t bag, DATA_BLOB key_der,
 		   const gnutls_datum_t *key_id, const char *friendly_name,
 		   const char *password)
 {
 	gnutls_x509_privkey_t key = NULL;
-	gnutls_datum_t d = datum(key_der);
+	gnutls_datum_t d = odj_datum(key_der);
 	int ret, idx;
 
 	ret = gnutls_x509_privkey_init(&key);
@@ -66,7 +61,7 @@ static int add_cert(gnutls_pkcs12_bag_t bag, DATA_BLOB der,
 		    const gnutls_datum_t *key_id, const char *friendly_name)
 {
 	gnutls_x509_crt_t crt = NULL;
-	gnutls_datum_t d = datum(der);
+	gnutls_datum_t d = odj_datum(der);
 	int ret, idx;
 
 	ret = gnutls_x509_crt_init(&crt);
@@ -95,7 +90,7 @@ static int add_cert(gnutls_pkcs12_bag_t bag, DATA_BLOB der,
 static int cert_key_id(DATA_BLOB der, uint8_t *buf, gnutls_datum_t *id)
 {
 	gnutls_x509_crt_t crt = NULL;
-	gnutls_datum_t d = datum(der);
+	gnutls_datum_t d = odj_datum(der);
 	size_t size = KEY_ID_SIZE;
 	int ret;
 
@@ -223,23 +218,6 @@ static bool crt_der(TALLOC_CTX *ctx, gnutls_x509_crt_t crt, DATA_BLOB *b)
 	return copy != NULL;
 }
 
-static bool key_der(TALLOC_CTX *ctx, gnutls_x509_privkey_t key, DATA_BLOB *b)
-{
-	gnutls_datum_t d = { .data = NULL };
-	uint8_t *copy = NULL;
-
-	if (gnutls_x509_privkey_export2_pkcs8(key, GNUTLS_X509_FMT_DER, NULL,
-					      GNUTLS_PKCS_PLAIN, &d) < 0) {
-		return false;
-	}
-	copy = talloc_memdup(ctx, d.data, d.size);
-	odj_wipe_on_free(copy);
-	*b = data_blob_const(copy, d.size);
-	gnutls_memset(d.data, 0, d.size);
-	gnutls_free(d.data);
-	return copy != NULL;
-}
-
 /* The friendly name of the first key bag, if any. */
 static const char *key_friendly_name(TALLOC_CTX *ctx, gnutls_pkcs12_t p12,
 				     const char *password)
@@ -295,7 +273,7 @@ static NTSTATUS take_apart(struct odj_pfx *pfx, gnutls_pkcs12_t p12,
 		pfx_why(why_ctx, why, "no key with its certificate", ret);
 		return NT_STATUS_INVALID_PARAMETER;
 	}
-	ok = nchain > 0 && key_der(pfx, key, &pfx->key) &&
+	ok = nchain > 0 && odj_key_pkcs8(pfx, key, &pfx->key) &&
 	     crt_der(pfx, chain[0], &pfx->cert);
 	pfx->num_chain = ok ? nchain - 1 + nextra : 0;
 	pfx->chain = talloc_zero_array(pfx, DATA_BLOB, pfx->num_chain + 1);
@@ -325,7 +303,7 @@ NTSTATUS odj_pfx_parse(TALLOC_CTX *mem_ctx,
 		       char **why)
 {
 	gnutls_pkcs12_t p12 = NULL;
-	gnutls_datum_t d = datum(bytes);
+	gnutls_datum_t d = odj_datum(bytes);
 	struct odj_pfx *pfx = NULL;
 	NTSTATUS status;
 	int ret;

@@ -30,12 +30,6 @@ struct preg_reader {
 	char **why;
 };
 
-static uint32_t get_le32(const uint8_t *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-	       (uint32_t)p[3] << 24;
-}
-
 static NTSTATUS preg_fail(struct preg_reader *r, NTSTATUS status,
 			  const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
@@ -80,7 +74,7 @@ static NTSTATUS read_u32(struct preg_reader *r, uint32_t *v,
 		return preg_fail(r, NT_STATUS_BUFFER_TOO_SMALL,
 				 "truncated in %s", what);
 	}
-	*v = get_le32(r->p + r->offset);
+	*v = odj_le32(r->p + r->offset);
 	r->offset += 4;
 	return NT_STATUS_OK;
 }
@@ -181,14 +175,14 @@ static NTSTATUS read_header(struct preg_reader *r)
 			"than the header", r->len);
 		return NT_STATUS_BUFFER_TOO_SMALL;
 	}
-	if (get_le32(r->p) != PREG_SIGNATURE) {
+	if (odj_le32(r->p) != PREG_SIGNATURE) {
 		odj_why(r->why_ctx, r->why, "Registry.pol: no \"PReg\" "
 			"signature");
 		return NT_STATUS_INVALID_PARAMETER;
 	}
-	if (get_le32(r->p + 4) != PREG_VERSION) {
+	if (odj_le32(r->p + 4) != PREG_VERSION) {
 		odj_why(r->why_ctx, r->why, "Registry.pol: version %" PRIu32
-			", not 1", get_le32(r->p + 4));
+			", not 1", odj_le32(r->p + 4));
 		return NT_STATUS_REVISION_MISMATCH;
 	}
 	r->offset = 8;

@@ -31,12 +31,6 @@
 #define SST_MAX_ELEMENTS 0x10000
 #define SST_MAX_PROPS 256
 
-static uint32_t get_le32(const uint8_t *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-	       (uint32_t)p[3] << 24;
-}
-
 static void put_le32(uint8_t *p, uint32_t v)
 {
 	p[0] = v & 0xff;
@@ -61,9 +55,9 @@ static bool read_element(const uint8_t *p, size_t len, size_t *offset,
 	if (len - o < SST_ELEMENT_HEADER_SIZE) {
 		return false;
 	}
-	e->id = get_le32(p + o);
-	e->encoding = get_le32(p + o + 4);
-	n = get_le32(p + o + 8);
+	e->id = odj_le32(p + o);
+	e->encoding = odj_le32(p + o + 4);
+	n = odj_le32(p + o + 8);
 	o += SST_ELEMENT_HEADER_SIZE;
 	if (n > len - o) {
 		return false;
@@ -196,8 +190,8 @@ NTSTATUS odj_sst_parse(TALLOC_CTX *mem_ctx,
 			"header", bytes.length);
 		return NT_STATUS_BUFFER_TOO_SMALL;
 	}
-	if (get_le32(bytes.data) != SST_VERSION ||
-	    get_le32(bytes.data + 4) != SST_MAGIC) {
+	if (odj_le32(bytes.data) != SST_VERSION ||
+	    odj_le32(bytes.data + 4) != SST_MAGIC) {
 		odj_why(mem_ctx, why, "SST: no serialized store header "
 			"(version 0, \"CERT\")");
 		return NT_STATUS_INVALID_PARAMETER;

@@ -75,14 +75,14 @@ static void fill_request(struct batch_machine_state *state)
 		r->ou = e->ou;
 	}
 	if (e->netbios != NULL) {
-		r->jp2_netbios_name = e->netbios;
+		r->jp2.netbios_name = e->netbios;
 	}
 	if (e->site != NULL) {
-		r->jp2_site = e->site;
-		r->jp2_site_persistent = e->site_persistent;
+		r->jp2.site = e->site;
+		r->jp2.site_persistent = e->site_persistent;
 	}
 	if (e->primary_dns != NULL) {
-		r->jp2_primary_dns = e->primary_dns;
+		r->jp2.primary_dns = e->primary_dns;
 	}
 }
 

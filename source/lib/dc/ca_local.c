@@ -51,11 +51,6 @@ static int local_ca_destructor(struct local_ca *ca)
 	return 0;
 }
 
-static gnutls_datum_t datum(DATA_BLOB b)
-{
-	return (gnutls_datum_t) { .data = b.data, .size = b.length };
-}
-
 static NTSTATUS load_certs(struct local_ca *ca, const char *path,
 			   TALLOC_CTX *why_ctx, char **why)
 {
@@ -71,7 +66,7 @@ static NTSTATUS load_certs(struct local_ca *ca, const char *path,
 		odj_why_prefix(why_ctx, why, "CA certificate");
 		return status;
 	}
-	d = datum(bytes);
+	d = odj_datum(bytes);
 	ret = gnutls_x509_crt_list_import2(&ca->certs, &ca->num_certs, &d,
 					   GNUTLS_X509_FMT_PEM, 0);
 	if (ret < 0) {
@@ -119,7 +114,7 @@ static NTSTATUS load_key(struct local_ca *ca, const char *path,
 		odj_why_prefix(why_ctx, why, "CA key");
 		return status;
 	}
-	d = datum(bytes);
+	d = odj_datum(bytes);
 	ret = gnutls_x509_privkey_init(&ca->x509_key);
 	if (ret == 0) {
 		ret = gnutls_x509_privkey_import2(ca->x509_key, &d,
@@ -519,7 +514,7 @@ static int build_cert(TALLOC_CTX *ctx, struct local_ca *ca,
 static int request_key(DATA_BLOB csr, gnutls_pubkey_t *pub)
 {
 	gnutls_x509_crq_t crq = NULL;
-	gnutls_datum_t d = datum(csr);
+	gnutls_datum_t d = odj_datum(csr);
 	int ret;
 
 	ret = gnutls_x509_crq_init(&crq);

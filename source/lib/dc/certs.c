@@ -30,11 +30,6 @@
 #define DEFAULT_VALIDITY (365 * 24 * 3600)
 #define MIN_KEY_BITS 2048
 #define MAX_KEY_BITS 8192
-static gnutls_datum_t datum(DATA_BLOB b)
-{
-	return (gnutls_datum_t) { .data = b.data, .size = b.length };
-}
-
 /*
  * Root CAs from AD
  */
@@ -49,7 +44,7 @@ static struct ldb_dn *pks_dn(TALLOC_CTX *ctx, struct odj_dc *dc,
 static bool self_signed(DATA_BLOB der)
 {
 	gnutls_x509_crt_t crt = NULL;
-	gnutls_datum_t d = datum(der);
+	gnutls_datum_t d = odj_datum(der);
 	bool yes = false;
 
 	if (gnutls_x509_crt_init(&crt) < 0) {
@@ -65,7 +60,7 @@ static bool self_signed(DATA_BLOB der)
 static bool valid_der(DATA_BLOB der)
 {
 	gnutls_x509_crt_t crt = NULL;
-	gnutls_datum_t d = datum(der);
+	gnutls_datum_t d = odj_datum(der);
 	bool ok;
 
 	if (gnutls_x509_crt_init(&crt) < 0) {
@@ -521,7 +516,7 @@ static int make_csr(gnutls_x509_privkey_t key, const char *dns_name,
 static bool cert_has_key(DATA_BLOB cert, gnutls_x509_privkey_t key)
 {
 	gnutls_x509_crt_t crt = NULL;
-	gnutls_datum_t d = datum(cert);
+	gnutls_datum_t d = odj_datum(cert);
 	uint8_t a[64], b[64];
 	size_t alen = sizeof(a), blen = sizeof(b);
 	bool same = false;
@@ -566,24 +561,6 @@ static NTSTATUS new_key(TALLOC_CTX *ctx, const struct odj_cert_template *t,
 	return NT_STATUS_OK;
 }
 
-static NTSTATUS key_pkcs8(TALLOC_CTX *ctx, gnutls_x509_privkey_t key,
-			  DATA_BLOB *out)
-{
-	gnutls_datum_t d = { .data = NULL };
-	uint8_t *copy = NULL;
-
-	if (gnutls_x509_privkey_export2_pkcs8(key, GNUTLS_X509_FMT_DER, NULL,
-					      GNUTLS_PKCS_PLAIN, &d) < 0) {
-		return NT_STATUS_INTERNAL_ERROR;
-	}
-	copy = talloc_memdup(ctx, d.data, d.size);
-	odj_wipe_on_free(copy);
-	*out = data_blob_const(copy, d.size);
-	gnutls_memset(d.data, 0, d.size);
-	gnutls_free(d.data);
-	return copy != NULL ? NT_STATUS_OK : NT_STATUS_NO_MEMORY;
-}
-
 /* Key and request, the backend's certificate, and the PFX of it all. */
 static NTSTATUS enroll_pfx(TALLOC_CTX *ctx, struct odj_ca_backend *backend,
 			   const struct odj_cert_template *t,
@@ -618,12 +595,12 @@ static NTSTATUS enroll_pfx(TALLOC_CTX *ctx, struct odj_ca_backend *backend,
 			"another key", backend->ops->name);
 		status = NT_STATUS_INVALID_NETWORK_RESPONSE;
 	}
-	if (NT_STATUS_IS_OK(status)) {
-		status = key_pkcs8(ctx, key, &pfx.key);
+	if (NT_STATUS_IS_OK(status) && !odj_key_pkcs8(ctx, key, &pfx.key)) {
+		status = NT_STATUS_NO_MEMORY;
 	}
 	gnutls_x509_privkey_deinit(key);
 	if (NT_STATUS_IS_OK(status)) {
-		/* see odj.h: an empty password, the blob being the secret */
+		/* an empty password: the blob is the secret (odj_pfx_build()) */
 		status = odj_pfx_build(ctx, &pfx, "", pfx_bytes, why);
 	}
 	return status;

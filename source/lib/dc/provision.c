@@ -126,8 +126,8 @@ static bool unicode_pwd(TALLOC_CTX *mem_ctx, const char *password,
 static bool fill_names(struct odj_provision_state *state)
 {
 	const struct odj_dc_info *info = odj_dc_info(state->dc);
-	const char *suffix = state->r->jp2_primary_dns != NULL ?
-		state->r->jp2_primary_dns : info->dns_domain;
+	const char *suffix = state->r->jp2.primary_dns != NULL ?
+		state->r->jp2.primary_dns : info->dns_domain;
 	const char *parent = state->r->ou != NULL ? state->r->ou :
 		info->computers_dn;
 	char *p = NULL;
@@ -571,7 +571,7 @@ static NTSTATUS machine_extensions(struct odj_provision_state *state,
 	sid = state->result->machine_sid != NULL ?
 	      odj_sid_string(state, state->result->machine_sid) : NULL;
 	status = odj_extensions_for_machine(state, r->extensions, r->machine_name,
-					r->jp2_primary_dns, sid, &parts,
+					r->jp2.primary_dns, sid, &parts,
 					&c->num_extra_parts, &roots,
 					&state->why);
 	c->extra_parts = parts;
@@ -594,10 +594,7 @@ static void provision_compose(struct tevent_req *req)
 		.rid = res->rid,
 		.object_guid = &res->object_guid,
 		.options = state->options,
-		.jp2_netbios_name = r->jp2_netbios_name,
-		.jp2_site = r->jp2_site,
-		.jp2_site_persistent = r->jp2_site_persistent,
-		.jp2_primary_dns = r->jp2_primary_dns,
+		.jp2 = r->jp2,
 	};
 	NTSTATUS status;
 

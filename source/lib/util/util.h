@@ -17,6 +17,8 @@
 #include <ndr.h>
 #include <core/ntstatus.h>
 #include <util/data_blob.h>
+#include <gnutls/gnutls.h>
+#include <gnutls/x509.h>
 #include "odj/util.h"
 
 #ifndef ARRAY_SIZE
@@ -54,6 +56,23 @@ char *odj_secret_strdup(TALLOC_CTX *mem_ctx, const char *s);
  */
 TALLOC_CTX *odj_pull_budget_new(size_t wire);
 void odj_pull_budget_free(TALLOC_CTX *budget);
+
+/* GnuTLS's view of a DATA_BLOB (no copy) */
+static inline gnutls_datum_t odj_datum(DATA_BLOB b)
+{
+	return (gnutls_datum_t) { .data = b.data, .size = b.length };
+}
+
+/* A little-endian 32-bit number (SST and PReg files) */
+static inline uint32_t odj_le32(const uint8_t *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+	       (uint32_t)p[3] << 24;
+}
+
+/* keys.c: @p key as unencrypted PKCS#8 DER, wiped when freed */
+bool odj_key_pkcs8(TALLOC_CTX *mem_ctx, gnutls_x509_privkey_t key,
+		   DATA_BLOB *der);
 
 /* strlist.c: append a copy of @p s to a NULL-terminated list */
 bool odj_str_list_add(TALLOC_CTX *mem_ctx, const char ***list,
