@@ -48,9 +48,21 @@ cleanup() {
 }
 trap cleanup EXIT
 
+# How many computers the DC has; a failed search (a loaded machine) is
+# asked again, not counted as zero
 computers() {
-	ldbsearch -H "ldap://$DC" -U "$ADMIN" --configfile="$ACONF" \
-		"(objectClass=computer)" dn 2>/dev/null | grep -c '^dn: '
+	local out i
+
+	for i in 1 2 3; do
+		if out=$(ldbsearch -H "ldap://$DC" -U "$ADMIN" \
+			--configfile="$ACONF" "(objectClass=computer)" dn \
+			2>/dev/null); then
+			printf '%s\n' "$out" | grep -c '^dn: '
+			return 0
+		fi
+		sleep 1
+	done
+	echo "ldbsearch failed"
 }
 
 make_inputs() {
