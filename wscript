@@ -208,9 +208,12 @@ def build(bld):
     # so that a call from a layer into one it may not use (client code
     # into DC code) is an undefined reference, not a silent no-op until
     # some command reaches it.
-    whole = bld.env.derive()
-    whole.STLIB_MARKER = ['-Wl,-Bstatic', '-Wl,--whole-archive']
-    whole.SHLIB_MARKER = ['-Wl,--no-whole-archive', '-Wl,-Bdynamic']
+    def whole():
+        env = bld.env.derive()
+        env.detach()
+        env.STLIB_MARKER = ['-Wl,-Bstatic', '-Wl,--whole-archive']
+        env.SHLIB_MARKER = ['-Wl,--no-whole-archive', '-Wl,-Bdynamic']
+        return env
 
     # Two programs from one command line.  odj-dc talks to DCs and links
     # everything.  odj is what a joining machine runs: source/cli without
@@ -226,16 +229,17 @@ def build(bld):
                 target='odj',
                 includes=gen_inc + ['source/cli'],
                 cflags=bld.env.WARNINGS,
-                defines=['ODJ_LIBEXECDIR="%s"' % libexecdir],
+                defines=['ODJ_LIBEXECDIR="%s"' % libexecdir,
+                         'ODJ_CLIENT_ONLY'],
                 linkflags=['-Wl,--as-needed'],
-                env=whole,
+                env=whole(),
                 use=client_use)
     bld.program(source=cli_sources + dc_cli_sources,
                 target='odj-dc',
                 includes=gen_inc + ['source/cli'],
                 cflags=bld.env.WARNINGS,
                 install_path=libexecdir,
-                env=whole,
+                env=whole(),
                 use=all_use)
 
     for t in bld.path.ant_glob('testsuite/unit/test_*.c'):

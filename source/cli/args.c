@@ -22,18 +22,15 @@ struct odj_args {
 	int num_positional;
 };
 
-/* "odj SUBCOMMAND: ", as odj_cli_error() starts its messages */
-static const char *args_whom = "";
+/* Whose arguments are parsed: messages go through odj_cli_error() */
+static const struct odj_cli *args_cli;
 
-void odj_args_set_subcommand(const char *name)
+void odj_args_set_cli(const struct odj_cli *cli)
 {
-	args_whom = name != NULL ? name : "";
+	args_cli = cli;
 }
 
-#define args_error(...) do { \
-		fprintf(stderr, "odj %s: ", args_whom); \
-		fprintf(stderr, __VA_ARGS__); \
-	} while (0)
+#define args_error(...) odj_cli_error(args_cli, __VA_ARGS__)
 
 static const struct odj_arg_spec *spec_by_name(
 	const struct odj_arg_spec *specs, const char *name, size_t len)
@@ -66,7 +63,7 @@ static bool add_value(struct odj_args *args, const struct odj_arg_spec *s,
 
 	for (i = 0; i < args->num_values; i++) {
 		if (strcmp(args->values[i].name, s->name) == 0) {
-			args_error("argument '%s' given twice\n",
+			args_error("argument '%s' given twice",
 				s->name);
 			return false;
 		}
@@ -92,14 +89,14 @@ static int parse_djoin(struct odj_args *args,
 	const struct odj_arg_spec *s = spec_by_djoin(specs, argv[0] + 1);
 
 	if (s == NULL) {
-		args_error("unknown switch '%s'\n", argv[0]);
+		args_error("unknown switch '%s'", argv[0]);
 		return -1;
 	}
 	if (s->is_flag) {
 		return add_value(args, s, "") ? 1 : -1;
 	}
 	if (argc < 2) {
-		args_error("switch '%s' needs a value\n", argv[0]);
+		args_error("switch '%s' needs a value", argv[0]);
 		return -1;
 	}
 	return add_value(args, s, argv[1]) ? 2 : -1;
@@ -116,30 +113,30 @@ static bool parse_net(struct odj_args *args,
 	s = spec_by_name(specs, arg, eq != NULL ? (size_t)(eq - arg)
 						: strlen(arg));
 	if (s == NULL && eq != NULL) {
-		args_error("unknown argument '%.*s'\n",
+		args_error("unknown argument '%.*s'",
 			(int)(eq - arg), arg);
 		return false;
 	}
 	if (s == NULL || (eq == NULL && !s->is_flag)) {
 		if (s != NULL) {
 			args_error("argument '%s' needs a value "
-				"(%s=...)\n", arg, s->name);
+				"(%s=...)", arg, s->name);
 			return false;
 		}
 		if (args->num_positional >= max_positional) {
-			args_error("unexpected argument '%s'\n", arg);
+			args_error("unexpected argument '%s'", arg);
 			return false;
 		}
 		args->positional[args->num_positional++] = arg;
 		return true;
 	}
 	if (s->is_flag && eq != NULL) {
-		args_error("'%s' is a flag and takes no value\n",
+		args_error("'%s' is a flag and takes no value",
 			s->name);
 		return false;
 	}
 	if (!s->is_flag && eq[1] == '\0') {
-		args_error("argument '%s' has an empty value\n", s->name);
+		args_error("argument '%s' has an empty value", s->name);
 		return false;
 	}
 	return add_value(args, s, s->is_flag ? "" : eq + 1);
@@ -248,4 +245,43 @@ bool odj_args_jp2(const struct odj_cli *cli, const struct odj_args *args,
 		.primary_dns = odj_args_get(args, "primarydns"),
 	};
 	return true;
+}
+
+/* "domain=DOMAIN" or "reuse", and the djoin spelling beside it */
+static void usage_line(FILE *f, const struct odj_arg_spec *s)
+{
+	char net[40], djoin[32];
+
+	snprintf(net, sizeof(net), s->is_flag ? "%s" : "%s=VALUE", s->name);
+	if (s->djoin == NULL) {
+		djoin[0] = '\0';
+	} else {
+		snprintf(djoin, sizeof(djoin), s->is_flag ? "/%s" : "/%s VALUE",
+			 s->djoin);
+	}
+	fprintf(f, "  %-26s %-22s %s\n", net, djoin, s->help);
+}
+
+int odj_args_usage(const struct odj_cli *cli,
+		   const struct odj_arg_spec *specs,
+		   const char *synopsis)
+{
+	const struct odj_arg_spec *s = NULL;
+	bool djoin = false;
+
+	for (s = specs; s->name != NULL; s++) {
+		djoin |= s->djoin != NULL;
+	}
+	printf("Usage: odj %s %s [OPTIONS]\n", cli->subcommand, synopsis);
+	if (djoin) {
+		printf("       odj /%s ... (djoin.exe spelling: /KEYWORD VALUE, "
+		       "/FLAG, any case)\n", cli->subcommand);
+	}
+	printf("\nKeywords and flags (Samba's spelling, djoin.exe's):\n");
+	for (s = specs; s->name != NULL; s++) {
+		usage_line(stdout, s);
+	}
+	printf("\n");
+	odj_cli_print_options(cli, stdout);
+	return ODJ_EXIT_OK;
 }

@@ -4,6 +4,8 @@
 
 #include "odj_cli.h"
 
+#include <jansson.h>
+
 static const struct odj_arg_spec dump_args[] = {
 	{ "loadfile", "LOADFILE", false, "the provisioning file" },
 	{ NULL },
@@ -24,6 +26,10 @@ int odj_cmd_dump(struct odj_cli *cli)
 	if (args == NULL) {
 		return ODJ_EXIT_USAGE;
 	}
+	if (cli->help) {
+		return odj_args_usage(cli, dump_args, "{FILE | loadfile=FILE | "
+				      "-i}");
+	}
 	path = odj_args_blob_path(cli, args);
 	if (path == NULL) {
 		return ODJ_EXIT_USAGE;
@@ -33,10 +39,19 @@ int odj_cmd_dump(struct odj_cli *cli)
 	if (NT_STATUS_IS_OK(status)) {
 		status = odj_provision_data_decode(ctx, ndr, &pd, &why);
 	}
-	if (NT_STATUS_IS_OK(status)) {
-		status = odj_dump(ctx, pd,
-				  cli->json ? ODJ_DUMP_JSON : ODJ_DUMP_TEXT,
-				  cli->show_secrets, &text);
+	if (NT_STATUS_IS_OK(status) && cli->json) {
+		json_t *tree = NULL;
+
+		status = odj_dump_json(ctx, pd, cli->show_secrets, &tree);
+		if (NT_STATUS_IS_OK(status)) {
+			/* the blob's fields at the top, beside "schema" */
+			json_object_update(odj_cli_doc(cli), tree);
+			json_decref(tree);
+			return ODJ_EXIT_OK;
+		}
+	} else if (NT_STATUS_IS_OK(status)) {
+		status = odj_dump(ctx, pd, ODJ_DUMP_TEXT, cli->show_secrets,
+				  &text);
 	}
 	if (!NT_STATUS_IS_OK(status)) {
 		return odj_cli_fail(cli, status, why);

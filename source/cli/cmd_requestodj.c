@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <param.h>
+#include <jansson.h>
 
 static const struct odj_arg_spec requestodj_args[] = {
 	{ "loadfile", "LOADFILE", false, "the provisioning file, - for stdin" },
@@ -102,11 +103,74 @@ static int check_config(struct odj_cli *cli, struct loadparm_context *lp_ctx,
 	odj_cli_error(cli, "smb.conf does not match the blob; nothing was "
 		      "written (--update-config makes these changes):");
 	for (i = 0; i < n; i++) {
+		if (cli->json) {
+			odj_cli_doc_append(cli, "changes_needed", talloc_asprintf(
+				cli->mem_ctx, "%s = %s", changes[i].name,
+				changes[i].value));
+			continue;
+		}
 		fprintf(stderr, "set '%s = %s' in [global] of %s\n",
 			changes[i].name, changes[i].value,
 			file != NULL ? file : "smb.conf");
 	}
 	return ODJ_EXIT_LOCAL;
+}
+
+static json_t *jstr_list(const char **list)
+{
+	json_t *a = json_array();
+	size_t i;
+
+	for (i = 0; a != NULL && list != NULL && list[i] != NULL; i++) {
+		json_array_append_new(a, json_string(list[i]));
+	}
+	return a;
+}
+
+/* --json: the join, as print_result() says it */
+static void json_result(const struct odj_cli *cli, const struct odj_join *j,
+			const struct odj_request *r,
+			const struct odj_request_result *res)
+{
+	struct GUID_txt_buf buf;
+	json_t *changes = json_array();
+	size_t i;
+
+	odj_cli_doc_str(cli, "netbios_domain", j->netbios_domain);
+	odj_cli_doc_str(cli, "dns_domain", j->dns_domain);
+	odj_cli_doc_str(cli, "account", j->account_name);
+	odj_cli_doc_str(cli, "secrets_tdb", res->secrets_tdb);
+	odj_cli_doc_set(cli, "keytab", res->keytab == NULL ? json_null() :
+			json_pack("{s:s,s:I,s:I}", "path", res->keytab,
+				  "entries",
+				  (json_int_t)res->num_keytab_entries, "kvno",
+				  (json_int_t)(r->kvno != 0 ? r->kvno : 1)));
+	odj_cli_doc_str(cli, "keytab_note", res->keytab_note);
+	odj_cli_doc_str(cli, "smb_conf", res->config_file);
+	for (i = 0; changes != NULL && i < res->num_changes; i++) {
+		json_array_append_new(changes, json_pack(
+			"{s:s,s:s}", "name", res->changes[i].name, "value",
+			res->changes[i].value));
+	}
+	odj_cli_doc_set(cli, "smb_conf_changes", changes);
+	odj_cli_doc_str(cli, "replaced", res->replaced);
+	odj_cli_doc_set(cli, "rid", j->machine_sid != NULL ?
+			json_integer(j->rid) : json_null());
+	odj_cli_doc_str(cli, "object_guid", j->have_object_guid ?
+			GUID_buf_string(&j->object_guid, &buf) : NULL);
+	odj_cli_doc_str(cli, "site", j->site);
+	odj_cli_doc_set(cli, "site_persistent",
+			json_boolean(j->site_persistent));
+	odj_cli_doc_set(cli, "notes", jstr_list(j->notes));
+	odj_cli_doc_set(cli, "root_cas", jstr_list(res->trust_files));
+	odj_cli_doc_set(cli, "machine_certificates",
+			jstr_list(res->cert_files));
+	odj_cli_doc_str(cli, "policy_file", res->policy_file);
+	odj_cli_doc_set(cli, "ca_certificates_updated",
+			json_boolean(res->ca_certificates_updated));
+	odj_cli_doc_set(cli, "rotates_at_first_contact",
+			json_boolean(res->rotates_at_first_contact));
+	odj_cli_doc_str(cli, "rotation_note", res->rotation_note);
 }
 
 static void print_extensions(const struct odj_request_result *res)
@@ -126,9 +190,6 @@ static void print_extensions(const struct odj_request_result *res)
 	}
 	if (res->ca_certificates_updated) {
 		printf("update-ca-certificates: done\n");
-	}
-	for (i = 0; res->warnings != NULL && res->warnings[i] != NULL; i++) {
-		fprintf(stderr, "warning: %s\n", res->warnings[i]);
 	}
 }
 
@@ -196,10 +257,15 @@ int odj_cmd_requestodj(struct odj_cli *cli)
 	char *why = NULL;
 	NTSTATUS status;
 	int ret = ODJ_EXIT_OK;
+	size_t i;
 
 	args = odj_args_parse(ctx, requestodj_args, cli->argc, cli->argv, 1);
 	if (args == NULL) {
 		return ODJ_EXIT_USAGE;
+	}
+	if (cli->help) {
+		return odj_args_usage(cli, requestodj_args, "{FILE | "
+				      "loadfile=FILE | -i} [KEYWORD=VALUE ...]");
 	}
 	path = odj_args_blob_path(cli, args);
 	if (path == NULL ||
@@ -234,6 +300,13 @@ int odj_cmd_requestodj(struct odj_cli *cli)
 	status = odj_request(ctx, lp_ctx, &r, &res, &why);
 	if (!NT_STATUS_IS_OK(status)) {
 		return odj_cli_fail(cli, status, why);
+	}
+	for (i = 0; res->warnings != NULL && res->warnings[i] != NULL; i++) {
+		odj_cli_warning(cli, "%s", res->warnings[i]);
+	}
+	if (cli->json) {
+		json_result(cli, r.join, &r, res);
+		return ODJ_EXIT_OK;
 	}
 	print_result(r.join, &r, res);
 	if (fflush(stdout) != 0) {

@@ -29,6 +29,10 @@ int odj_cmd_unattend(struct odj_cli *cli)
 	if (args == NULL) {
 		return ODJ_EXIT_USAGE;
 	}
+	if (cli->help) {
+		return odj_args_usage(cli, unattend_args, "{FILE | loadfile=FILE "
+				      "| -i} [savefile=FILE] [arch=ARCH]");
+	}
 	path = odj_args_blob_path(cli, args);
 	if (path == NULL) {
 		return ODJ_EXIT_USAGE;
@@ -49,6 +53,18 @@ int odj_cmd_unattend(struct odj_cli *cli)
 	}
 	if (!NT_STATUS_IS_OK(status)) {
 		return odj_cli_fail(cli, status, why);
+	}
+	if (cli->json) {
+		const struct ODJ_WIN7BLOB *w = odj_provision_data_win7(pd);
+
+		odj_cli_doc_str(cli, "machine_name", w != NULL ?
+				w->lpMachineName : NULL);
+		odj_cli_doc_str(cli, "savefile", savefile);
+		/* asked for: the answer file holds the machine password */
+		if (xml != NULL) {
+			odj_cli_doc_str(cli, "xml", xml);
+		}
+		return ODJ_EXIT_OK;
 	}
 	if (xml != NULL) {
 		fputs(xml, stdout);

@@ -4,9 +4,9 @@
  * Talking to a DC takes Samba's LDAP, Kerberos (Heimdal) and SMB client
  * libraries: some 120 shared objects, and loading them is most of a
  * short run.  A machine joining offline needs none of them, so `odj`
- * links only the local code and hands `provision` to `odj-dc`, which is
- * the same command line built with everything.  This file stands in for
- * cmd_provision.c in `odj`; odj-dc links the real one.
+ * links only the local code and hands the DC-side subcommands (provision,
+ * composeodj: anything that needs credentials or a DC) to `odj-dc`,
+ * which is the same command line built with everything.
  */
 
 #include "odj_cli.h"
@@ -42,7 +42,7 @@ static const char *dc_program(TALLOC_CTX *mem_ctx)
 	return ODJ_LIBEXECDIR "/" ODJ_DC_PROGRAM;
 }
 
-int odj_cmd_provision(struct odj_cli *cli)
+int odj_cli_exec_dc(struct odj_cli *cli)
 {
 	const char *path = dc_program(cli->mem_ctx);
 

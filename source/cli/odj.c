@@ -7,6 +7,7 @@
 
 #include "odj_cli.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +18,18 @@
 #define ODJ_VERSION "0.1.0"
 #endif
 
+/*
+ * The DC side (credentials, LDAP, SMB) is in odj-dc only.  odj, what a
+ * joining machine runs, hands those subcommands to odj-dc with the
+ * command line as given (dc_exec.c): compiled with ODJ_CLIENT_ONLY, the
+ * table below points them there.
+ */
+#ifdef ODJ_CLIENT_ONLY
+#define DC_SIDE(fn) odj_cli_exec_dc
+#else
+#define DC_SIDE(fn) fn
+#endif
+
 struct odj_subcommand {
 	const char *name;
 	const char *djoin;		/* djoin.exe's switch, or NULL */
@@ -25,13 +38,13 @@ struct odj_subcommand {
 };
 
 static const struct odj_subcommand subcommands[] = {
-	{ "provision", "PROVISION", odj_cmd_provision,
+	{ "provision", "PROVISION", DC_SIDE(odj_cmd_provision),
 	  "Create a computer account and write its provisioning blob" },
 	{ "dump", NULL, odj_cmd_dump,
 	  "Show every field of a provisioning blob" },
 	{ "requestodj", "REQUESTODJ", odj_cmd_requestodj,
 	  "Join this machine with a blob, offline" },
-	{ "composeodj", NULL, odj_cmd_composeodj,
+	{ "composeodj", NULL, DC_SIDE(odj_cmd_composeodj),
 	  "Write a blob from known values, with no DC contact" },
 	{ "unattend", NULL, odj_cmd_unattend,
 	  "Write the Windows answer file (unattend.xml) of a blob" },
@@ -40,14 +53,40 @@ static const struct odj_subcommand subcommands[] = {
 
 void odj_cli_error(const struct odj_cli *cli, const char *fmt, ...)
 {
+	char *msg = NULL;
 	va_list ap;
 
-	fprintf(stderr, "odj %s: ", cli->subcommand != NULL ?
-		cli->subcommand : "");
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	msg = talloc_vasprintf(cli->mem_ctx, fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
+	if (cli->json) {
+		odj_cli_doc_error(cli, msg != NULL ? msg : "out of memory",
+				  NULL);
+	} else {
+		fprintf(stderr, "odj %s: %s\n", cli->subcommand != NULL ?
+			cli->subcommand : "", msg != NULL ? msg :
+			"out of memory");
+	}
+	TALLOC_FREE(msg);
+}
+
+void odj_cli_warning(const struct odj_cli *cli, const char *fmt, ...)
+{
+	char *msg = NULL;
+	va_list ap;
+
+	va_start(ap, fmt);
+	msg = talloc_vasprintf(cli->mem_ctx, fmt, ap);
+	va_end(ap);
+	if (msg == NULL) {
+		return;
+	}
+	if (cli->json) {
+		odj_cli_doc_append(cli, "warnings", msg);
+	} else {
+		fprintf(stderr, "warning: %s\n", msg);
+	}
+	TALLOC_FREE(msg);
 }
 
 enum odj_exit odj_cli_exit_code(NTSTATUS status)
@@ -107,7 +146,9 @@ int odj_cli_fail(const struct odj_cli *cli, NTSTATUS status, const char *why)
 	} else {
 		odj_cli_error(cli, "%s", get_friendly_nt_error_msg(status));
 	}
-	if (cli->debuglevel > 0) {
+	if (cli->json) {
+		odj_cli_doc_error(cli, NULL, nt_errstr(status));
+	} else if (cli->debuglevel > 0) {
 		fprintf(stderr, "odj %s: status %s\n", cli->subcommand,
 			nt_errstr(status));
 	}
@@ -155,30 +196,36 @@ int main(int argc, const char **argv)
 	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 
 	cli.mem_ctx = talloc_new(NULL);
-	if (cli.mem_ctx == NULL) {
+	if (cli.mem_ctx == NULL || !odj_cli_out_init(&cli)) {
 		fprintf(stderr, "odj: out of memory\n");
 		return ODJ_EXIT_INTERNAL;
 	}
 	ret = odj_cli_parse(&cli, argc, argv);
-	if (ret == ODJ_EXIT_OK && cli.version) {
-		printf("odj (samba-odj) %s\n", ODJ_VERSION);
-	} else if (ret == ODJ_EXIT_OK && cli.argc == 0) {
-		usage(stderr, &cli);
-		ret = ODJ_EXIT_USAGE;
-	} else if (ret == ODJ_EXIT_OK) {
+	if (ret == ODJ_EXIT_OK && cli.argc > 0) {
 		cmd = find_subcommand(cli.argv[0]);
-		if (cmd == NULL) {
-			fprintf(stderr, "odj: unknown subcommand '%s' "
-				"(try odj --help)\n", cli.argv[0]);
+		if (cmd == NULL && !cli.help) {
+			odj_cli_error(&cli, "unknown subcommand '%s' (try odj "
+				      "--help)", cli.argv[0]);
 			ret = ODJ_EXIT_USAGE;
 		}
 	}
-	if (cmd != NULL) {
+	if (ret == ODJ_EXIT_OK && cli.version && cli.json) {
+		odj_cli_doc_str(&cli, "version", ODJ_VERSION);
+	} else if (ret == ODJ_EXIT_OK && cli.version) {
+		printf("odj (samba-odj) %s\n", ODJ_VERSION);
+	} else if (ret == ODJ_EXIT_OK && cmd == NULL) {
+		/* --help alone; without it, a usage error */
+		usage(cli.help ? stdout : stderr, &cli);
+		ret = cli.help ? ODJ_EXIT_OK : ODJ_EXIT_USAGE;
+	} else if (ret == ODJ_EXIT_OK) {
 		cli.subcommand = cmd->name;
-		odj_args_set_subcommand(cmd->name);
+		odj_args_set_cli(&cli);
 		cli.argv++;
 		cli.argc--;
 		ret = cmd->fn(&cli);
+	}
+	if (cli.json) {
+		odj_cli_doc_print(&cli, ret);
 	}
 	odj_cli_done(&cli);
 	TALLOC_FREE(cli.mem_ctx);

@@ -41,6 +41,10 @@ struct odj_cli {
 	const char *realm;
 	const char *workgroup;
 	const char *server;
+	const char *ipaddress;		/* -I: the DC's address */
+	const char *netbiosname;	/* -n */
+	const char *auth_file;		/* -A */
+	int machine_pass;		/* -P */
 	int stdin_input;
 	int json;
 	int show_secrets;
@@ -48,12 +52,14 @@ struct odj_cli {
 	int update_config;
 	int update_ca_certificates;
 	int version;
+	int help;
 	const char **options;		/* --option name=value */
 	size_t num_options;
 	const char *prog;
 	const char **full_argv;		/* as given, before passwords are
 					 * blanked: for exec of odj-dc */
 	struct poptContext_s *popt;
+	struct odj_cli_out *out;	/* the --json document (json.c) */
 	const char *subcommand;
 	const char **argv;		/* the subcommand's own arguments */
 	int argc;
@@ -72,8 +78,8 @@ struct odj_arg_spec {
 
 struct odj_args;
 
-/* The subcommand odj_args_parse()'s messages name, as odj_cli_error(). */
-void odj_args_set_subcommand(const char *name);
+/* The run whose arguments odj_args_parse() reads (for its messages) */
+void odj_args_set_cli(const struct odj_cli *cli);
 
 /*
  * Parse @p argv against @p specs.  A bare word that matches no spec is
@@ -91,6 +97,14 @@ bool odj_args_flag(const struct odj_args *args, const char *name);
 const char *odj_args_positional(const struct odj_args *args, int i);
 
 /*
+ * odj SUBCOMMAND --help: @p synopsis, every keyword and flag of @p specs
+ * in both spellings, and the common options.  Returns ODJ_EXIT_OK.
+ */
+int odj_args_usage(const struct odj_cli *cli,
+		   const struct odj_arg_spec *specs,
+		   const char *synopsis);
+
+/*
  * The one provisioning file of dump, requestodj and unattend: FILE,
  * loadfile=FILE (/LOADFILE FILE) or -i ("-": stdin).  NULL after saying
  * what is wrong.
@@ -105,7 +119,31 @@ const char *odj_args_blob_path(const struct odj_cli *cli,
 bool odj_args_jp2(const struct odj_cli *cli, const struct odj_args *args,
 		  struct odj_jp2 *jp2);
 
-/* Print "odj SUBCOMMAND: message" to stderr. */
+/*
+ * --json (json.c): one document per run, printed by main().  The values
+ * are jansson's (json_t); set and append take what they are given.
+ */
+struct json_t;
+bool odj_cli_out_init(struct odj_cli *cli);
+struct json_t *odj_cli_doc(const struct odj_cli *cli);
+void odj_cli_doc_set(const struct odj_cli *cli, const char *key,
+		     struct json_t *value);
+void odj_cli_doc_str(const struct odj_cli *cli, const char *key,
+		     const char *s);
+void odj_cli_doc_append(const struct odj_cli *cli, const char *key,
+			const char *s);
+void odj_cli_doc_error(const struct odj_cli *cli, const char *message,
+		       const char *status);
+void odj_cli_doc_print(const struct odj_cli *cli, int exit_code);
+
+/*
+ * A warning for the user: "warning: ..." on stderr, or in the document's
+ * "warnings".
+ */
+void odj_cli_warning(const struct odj_cli *cli, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* Print "odj SUBCOMMAND: message" to stderr (--json: the error). */
 void odj_cli_error(const struct odj_cli *cli, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
@@ -135,9 +173,18 @@ void odj_cli_done(struct odj_cli *cli);
 /* smb.conf (-s), --option, -d, --realm, --workgroup */
 struct loadparm_context *odj_cli_loadparm(struct odj_cli *cli);
 
-/* -U, --password, -N, -k, --use-kerberos, --use-krb5-ccache */
+/*
+ * odj-dc (dc/credentials.c): Samba's credential sources, as Samba reads
+ * them: USER, PASSWD, PASSWD_FD, PASSWD_FILE, -A, -U, --password, -P,
+ * -N, -k, --use-kerberos, --use-krb5-ccache, and Samba's prompt on a
+ * terminal.  NULL after saying what is wrong.
+ */
+struct cli_credentials *odj_cli_parse_credentials(
+	struct odj_cli *cli, struct loadparm_context *lp_ctx);
+/* The same, for talking to a DC: someone to authenticate as, and how */
 struct cli_credentials *odj_cli_credentials(struct odj_cli *cli,
 					    struct loadparm_context *lp_ctx);
+bool odj_cli_kerberos_required(const struct odj_cli *cli);
 
 /*
  * provision's arguments (both spellings) as a request; batch uses them
@@ -149,11 +196,12 @@ bool odj_cli_provision_request(const struct odj_cli *cli,
 
 int odj_cmd_dump(struct odj_cli *cli);
 
-/*
- * In odj-dc: cmd_provision.c.  In odj: dc_exec.c, which runs odj-dc with
- * the same command line (the DC-side libraries stay out of odj).
- */
+/* In odj: hand a DC-side subcommand to odj-dc (dc_exec.c) */
+int odj_cli_exec_dc(struct odj_cli *cli);
+
+/* odj-dc only (source/cli/dc/): odj runs them through odj_cli_exec_dc() */
 int odj_cmd_provision(struct odj_cli *cli);
+int odj_cmd_composeodj(struct odj_cli *cli);
 
 struct odj_dc;
 
@@ -168,7 +216,6 @@ int odj_cli_extensions(struct odj_cli *cli, struct odj_dc *dc,
 int odj_cmd_requestodj(struct odj_cli *cli);
 /* provision batch=FILE: called by odj_cmd_provision with its arguments */
 int odj_cmd_provision_batch(struct odj_cli *cli, const struct odj_args *args);
-int odj_cmd_composeodj(struct odj_cli *cli);
 int odj_cmd_unattend(struct odj_cli *cli);
 
 #endif /* _ODJ_CLI_H_ */

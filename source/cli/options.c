@@ -65,6 +65,9 @@ static void free_string_options(struct odj_cli *cli)
 		discard_const_p(char *, &cli->realm),
 		discard_const_p(char *, &cli->workgroup),
 		discard_const_p(char *, &cli->server),
+		discard_const_p(char *, &cli->ipaddress),
+		discard_const_p(char *, &cli->netbiosname),
+		discard_const_p(char *, &cli->auth_file),
 	};
 	size_t i;
 
@@ -120,48 +123,66 @@ static void burn_passwords(int argc, const char **argv)
 static struct poptOption *option_table(struct odj_cli *cli)
 {
 	const struct poptOption table[] = {
-	POPT_AUTOHELP
-	{ "debuglevel", 'd', POPT_ARG_INT, &cli->debuglevel, 0,
-	  "Set debug level", "DEBUGLEVEL" },
-	{ "configfile", 's', POPT_ARG_STRING, &cli->configfile, 0,
-	  "Use alternate configuration file", "CONFIGFILE" },
-	{ "option", 0, POPT_ARG_STRING, NULL, OPT_OPTION,
-	  "Set smb.conf option from command line", "name=value" },
-	{ "user", 'U', POPT_ARG_STRING, &cli->user, 0,
-	  "Set the network username", "[DOMAIN/]USERNAME[%PASSWORD]" },
-	{ "password", 0, POPT_ARG_STRING, &cli->password, 0,
-	  "Password", "STRING" },
-	{ "no-pass", 'N', POPT_ARG_NONE, &cli->no_pass, 0,
-	  "Don't ask for a password" },
-	{ "kerberos", 'k', POPT_ARG_NONE, &cli->kerberos, 0,
-	  "Use Kerberos (same as --use-kerberos=required)" },
-	{ "use-kerberos", 0, POPT_ARG_STRING, &cli->use_kerberos, 0,
-	  "Use Kerberos authentication", "desired|required|off" },
-	{ "use-krb5-ccache", 0, POPT_ARG_STRING, &cli->krb5_ccache, 0,
-	  "Credentials cache location for Kerberos", "CCACHE" },
-	{ "realm", 0, POPT_ARG_STRING, &cli->realm, 0,
-	  "Set the realm name", "REALM" },
-	{ "workgroup", 'W', POPT_ARG_STRING, &cli->workgroup, 0,
-	  "Set the workgroup name", "WORKGROUP" },
-	{ "server", 'S', POPT_ARG_STRING, &cli->server, 0,
-	  "Domain controller to talk to (same as dcname=)", "DC" },
-	{ "stdin", 'i', POPT_ARG_NONE, &cli->stdin_input, 0,
-	  "Read the provisioning blob from standard input" },
-	{ "json", 0, POPT_ARG_NONE, &cli->json, 0,
-	  "Machine-readable output" },
-	{ "show-secrets", 0, POPT_ARG_NONE, &cli->show_secrets, 0,
-	  "Show the machine password and private keys" },
-	{ "force", 'f', POPT_ARG_NONE, &cli->force, 0,
-	  "Replace an existing join or file" },
-	{ "update-config", 0, POPT_ARG_NONE, &cli->update_config, 0,
-	  "Let requestodj adjust smb.conf to the blob" },
-	{ "update-ca-certificates", 0, POPT_ARG_NONE,
-	  &cli->update_ca_certificates, 0,
-	  "Let requestodj run update-ca-certificates after "
-	  "installing root CAs" },
-	{ "version", 'V', POPT_ARG_NONE, NULL, OPT_VERSION,
-	  "Print version" },
-	POPT_TABLEEND
+		{ "help", '?', POPT_ARG_NONE, &cli->help, 0,
+		  "Show this help (with a subcommand: its arguments)" },
+		{ "usage", 0, POPT_ARG_NONE, &cli->help, 0,
+		  "The same as --help" },
+		/* Samba's POPT_COMMON_SAMBA */
+		{ "debuglevel", 'd', POPT_ARG_INT, &cli->debuglevel, 0,
+		  "Set debug level", "DEBUGLEVEL" },
+		{ "configfile", 's', POPT_ARG_STRING, &cli->configfile, 0,
+		  "Use alternate configuration file", "CONFIGFILE" },
+		{ "option", 0, POPT_ARG_STRING, NULL, OPT_OPTION,
+		  "Set smb.conf option from command line", "name=value" },
+		/* POPT_COMMON_CONNECTION */
+		{ "netbiosname", 'n', POPT_ARG_STRING, &cli->netbiosname, 0,
+		  "Primary netbios name", "NETBIOSNAME" },
+		{ "workgroup", 'W', POPT_ARG_STRING, &cli->workgroup, 0,
+		  "Set the workgroup name", "WORKGROUP" },
+		{ "realm", 0, POPT_ARG_STRING, &cli->realm, 0,
+		  "Set the realm name", "REALM" },
+		/* POPT_COMMON_CREDENTIALS */
+		{ "user", 'U', POPT_ARG_STRING, &cli->user, 0,
+		  "Set the network username", "[DOMAIN/]USERNAME[%PASSWORD]" },
+		{ "no-pass", 'N', POPT_ARG_NONE, &cli->no_pass, 0,
+		  "Don't ask for a password" },
+		{ "password", 0, POPT_ARG_STRING, &cli->password, 0,
+		  "Password", "STRING" },
+		{ "authentication-file", 'A', POPT_ARG_STRING,
+		  &cli->auth_file, 0,
+		  "Get the credentials from a file", "FILE" },
+		{ "machine-pass", 'P', POPT_ARG_NONE, &cli->machine_pass, 0,
+		  "Use stored machine account password" },
+		{ "use-kerberos", 0, POPT_ARG_STRING, &cli->use_kerberos, 0,
+		  "Use Kerberos authentication", "desired|required|off" },
+		{ "kerberos", 'k', POPT_ARG_NONE, &cli->kerberos, 0,
+		  "Use Kerberos (same as --use-kerberos=required)" },
+		{ "use-krb5-ccache", 0, POPT_ARG_STRING, &cli->krb5_ccache, 0,
+		  "Credentials cache location for Kerberos", "CCACHE" },
+		/* net's */
+		{ "server", 'S', POPT_ARG_STRING, &cli->server, 0,
+		  "Domain controller to talk to (same as dcname=)", "DC" },
+		{ "ipaddress", 'I', POPT_ARG_STRING, &cli->ipaddress, 0,
+		  "Address of the domain controller (same as dcaddress=)",
+		  "IPADDRESS" },
+		{ "stdin", 'i', POPT_ARG_NONE, &cli->stdin_input, 0,
+		  "Read the provisioning blob from standard input" },
+		{ "json", 0, POPT_ARG_NONE, &cli->json, 0,
+		  "One JSON document on standard output" },
+		/* odj's */
+		{ "show-secrets", 0, POPT_ARG_NONE, &cli->show_secrets, 0,
+		  "Show the machine password and private keys" },
+		{ "force", 'f', POPT_ARG_NONE, &cli->force, 0,
+		  "Replace an existing join or file" },
+		{ "update-config", 0, POPT_ARG_NONE, &cli->update_config, 0,
+		  "Let requestodj adjust smb.conf to the blob" },
+		{ "update-ca-certificates", 0, POPT_ARG_NONE,
+		  &cli->update_ca_certificates, 0,
+		  "Let requestodj run update-ca-certificates after "
+		  "installing root CAs" },
+		{ "version", 'V', POPT_ARG_NONE, NULL, OPT_VERSION,
+		  "Print version" },
+		POPT_TABLEEND
 	};
 
 	return talloc_memdup(cli->mem_ctx, table, sizeof(table));
@@ -278,6 +299,9 @@ struct loadparm_context *odj_cli_loadparm(struct odj_cli *cli)
 	}
 	if (cli->workgroup != NULL) {
 		lpcfg_set_cmdline(lp_ctx, "workgroup", cli->workgroup);
+	}
+	if (cli->netbiosname != NULL) {
+		lpcfg_set_cmdline(lp_ctx, "netbios name", cli->netbiosname);
 	}
 	return lp_ctx;
 }

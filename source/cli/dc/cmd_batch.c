@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <tevent.h>
+#include <jansson.h>
 
 /* redraw the progress bar at most this often */
 #define PROGRESS_INTERVAL 0.1
@@ -96,13 +97,15 @@ static void progress(const struct odj_batch_result *r, size_t done,
 {
 	struct batch_cli *b = private_data;
 
-	if (r->status == ODJ_BATCH_FAILED) {
+	if (r->status == ODJ_BATCH_FAILED && b->cli->json) {
+		b->failed++;	/* the machine's entry in the document says why */
+	} else if (r->status == ODJ_BATCH_FAILED) {
 		b->failed++;
 		clear_bar(b);
 		odj_cli_error(b->cli, "%s (line %u): %s", r->entry->name,
 			      r->entry->line, r->message != NULL ?
 			      r->message : "failed");
-	} else if (!b->tty) {
+	} else if (!b->tty && !b->cli->json) {
 		print_machine(r);
 	}
 	if (b->tty) {
@@ -121,6 +124,11 @@ static void on_signal(struct tevent_context *ev, struct tevent_signal *se,
 
 	clear_bar(b);
 	b->signals++;
+	if (b->cli->json) {
+		odj_cli_warning(b->cli, "%s: launching no more machines",
+				strsignal(signum));
+		return;
+	}
 	odj_cli_error(b->cli, "%s: launching no more machines; waiting for "
 		      "the %zu in flight (each ends with its blob written or "
 		      "its new account deleted)", strsignal(signum), left);
@@ -283,6 +291,16 @@ static int connect_dcs(struct odj_cli *cli, const struct odj_args *args,
 	return ODJ_EXIT_OK;
 }
 
+static void print_summary(const struct odj_batch_summary *s,
+			  const char *domain, const struct odj_batch_run *run)
+{
+	printf("Batch of %zu machines in %s: %zu created, %zu reused, "
+	       "%zu skipped, %zu failed, %zu not started; %.1f s, %.1f/s\n",
+	       s->total, domain, s->created, s->reused, s->skipped, s->failed,
+	       s->pending, run->seconds, run->seconds > 0 ?
+	       (s->total - s->pending) / run->seconds : 0.0);
+}
+
 static int finish(struct batch_cli *b, const struct odj_args *args,
 		  const char *domain, const struct odj_batch_result *results,
 		  size_t num, bool interrupted)
@@ -303,23 +321,29 @@ static int finish(struct batch_cli *b, const struct odj_args *args,
 
 	clear_bar(b);
 	odj_batch_summarize(results, num, &s);
-	printf("Batch of %zu machines in %s: %zu created, %zu reused, "
-	       "%zu skipped, %zu failed, %zu not started; %.1f s, %.1f/s\n",
-	       s.total, domain, s.created, s.reused, s.skipped, s.failed,
-	       s.pending, run.seconds, run.seconds > 0 ?
-	       (s.total - s.pending) / run.seconds : 0.0);
+	if (cli->json) {
+		json_t *tree = odj_batch_report_tree(&run, results, num);
+
+		json_object_update(odj_cli_doc(cli), tree);
+		json_decref(tree);
+	} else {
+		print_summary(&s, domain, &run);
+	}
 	if (report != NULL) {
 		status = odj_batch_report_save(cli->mem_ctx, report, &run,
 					       results, num, &why);
 		if (!NT_STATUS_IS_OK(status)) {
 			ret = odj_cli_fail(cli, status, why);
-		} else {
+		} else if (!cli->json) {
 			printf("Report: %s\n", report);
 		}
 	}
 	if (interrupted) {
-		printf("Interrupted: run the same command again to provision "
-		       "the %zu machines not started\n", s.pending);
+		if (!cli->json) {
+			printf("Interrupted: run the same command again to "
+			       "provision the %zu machines not started\n",
+			       s.pending);
+		}
 		return ODJ_EXIT_INTERRUPTED;
 	}
 	if (s.failed > 0) {
@@ -327,7 +351,6 @@ static int finish(struct batch_cli *b, const struct odj_args *args,
 	}
 	return ret;
 }
-
 int odj_cmd_provision_batch(struct odj_cli *cli, const struct odj_args *args)
 {
 	TALLOC_CTX *ctx = cli->mem_ctx;

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <tevent.h>
 #include <param.h>
+#include <jansson.h>
 
 static const struct odj_arg_spec provision_args[] = {
 	{ "domain", "DOMAIN", false, "domain to join (DNS name)" },
@@ -77,16 +78,25 @@ bool odj_cli_provision_request(const struct odj_cli *cli,
 	return odj_args_jp2(cli, args, &r->jp2);
 }
 
-/* printblob: the blob on stdout, before the account counts as made */
+/*
+ * printblob: the blob on stdout (with --json: in the document), before
+ * the account counts as made
+ */
 static NTSTATUS print_blob(DATA_BLOB ndr, void *private_data, char **why)
 {
-	TALLOC_CTX *ctx = private_data;
+	struct odj_cli *cli = private_data;
+	TALLOC_CTX *ctx = cli->mem_ctx;
 	char *b64 = NULL;
 	NTSTATUS status;
 
 	status = odj_file_base64(ctx, ndr, &b64);
 	if (!NT_STATUS_IS_OK(status)) {
 		return status;
+	}
+	if (cli->json) {
+		odj_cli_doc_str(cli, "blob", b64);
+		TALLOC_FREE(b64);
+		return NT_STATUS_OK;
 	}
 	printf("%s\n", b64);
 	TALLOC_FREE(b64);
@@ -119,6 +129,11 @@ int odj_cmd_provision(struct odj_cli *cli)
 	if (args == NULL) {
 		return ODJ_EXIT_USAGE;
 	}
+	if (cli->help) {
+		return odj_args_usage(cli, provision_args, "domain=DOMAIN "
+				      "{machine_name=NAME | batch=FILE "
+				      "savedir=DIR} [KEYWORD=VALUE ...]");
+	}
 	if (odj_args_get(args, "batch") != NULL) {
 		return odj_cmd_provision_batch(cli, args);
 	}
@@ -135,7 +150,7 @@ int odj_cmd_provision(struct odj_cli *cli)
 	r.savefile = savefile;
 	r.overwrite = cli->force;
 	r.deliver = print_blob;
-	r.deliver_data = ctx;
+	r.deliver_data = cli;
 	/* a bad name or savefile fails before the DC is asked */
 	status = odj_provision_check(ctx, &r, &why);
 	if (!NT_STATUS_IS_OK(status)) {
@@ -169,6 +184,22 @@ int odj_cmd_provision(struct odj_cli *cli)
 	status = odj_provision(ctx, dc, &r, &res, &why);
 	if (!NT_STATUS_IS_OK(status)) {
 		return odj_cli_fail(cli, status, why);
+	}
+	if (cli->json) {
+		struct GUID_txt_buf buf;
+
+		odj_cli_doc_str(cli, "account", res->sam_account_name);
+		odj_cli_doc_str(cli, "dn", res->account_dn);
+		odj_cli_doc_str(cli, "sid", odj_sid_string(ctx,
+							   res->machine_sid));
+		odj_cli_doc_set(cli, "rid", json_integer(res->rid));
+		odj_cli_doc_str(cli, "object_guid",
+				GUID_buf_string(&res->object_guid, &buf));
+		odj_cli_doc_set(cli, "created", json_boolean(res->created));
+		odj_cli_doc_str(cli, "domain", odj_dc_info(dc)->dns_domain);
+		odj_cli_doc_str(cli, "dc", odj_dc_info(dc)->dc_name);
+		odj_cli_doc_str(cli, "savefile", savefile);
+		return ODJ_EXIT_OK;
 	}
 	/* with printblob, stdout is the blob: report on stderr */
 	fprintf(savefile != NULL ? stdout : stderr,

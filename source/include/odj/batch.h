@@ -186,6 +186,13 @@ NTSTATUS odj_batch_report_json(TALLOC_CTX *mem_ctx,
 			       size_t num_results,
 			       char **json);
 
+struct json_t;
+
+/** @brief The same report as a jansson object (the caller's to free). */
+struct json_t *odj_batch_report_tree(const struct odj_batch_run *run,
+				     const struct odj_batch_result *results,
+				     size_t num_results);
+
 /**
  * @brief odj_batch_report_json() written to @p path, atomically, mode
  * 0600 (a report lists every account it made).

@@ -225,6 +225,17 @@ NTSTATUS odj_dump(TALLOC_CTX *mem_ctx,
 		  bool show_secrets,
 		  char **text);
 
+struct json_t;
+
+/**
+ * @brief The tree odj_dump() renders, as a jansson object (the
+ * caller's to json_decref()); the same redaction.
+ */
+NTSTATUS odj_dump_json(TALLOC_CTX *mem_ctx,
+		       const struct odj_provision_data *pd,
+		       bool show_secrets,
+		       struct json_t **tree);
+
 /** @} */
 
 /**

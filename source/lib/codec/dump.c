@@ -843,30 +843,44 @@ static json_t *dump_tree(struct dump_state *st,
 	return root;
 }
 
-NTSTATUS odj_dump(TALLOC_CTX *mem_ctx,
-		  const struct odj_provision_data *pd,
-		  enum odj_dump_format format,
-		  bool show_secrets,
-		  char **text)
+NTSTATUS odj_dump_json(TALLOC_CTX *mem_ctx,
+		       const struct odj_provision_data *pd,
+		       bool show_secrets,
+		       struct json_t **tree)
 {
 	struct dump_state st = {
 		.mem_ctx = mem_ctx,
 		.show_secrets = show_secrets,
 	};
 	const struct ODJ_WIN7BLOB *win7 = NULL;
-	json_t *tree = NULL;
-	char *out = NULL;
 
-	if (pd == NULL || text == NULL) {
+	if (pd == NULL || tree == NULL) {
 		return NT_STATUS_INVALID_PARAMETER;
 	}
 	win7 = odj_provision_data_win7(pd);
 	if (win7 != NULL) {
 		st.machine_password = win7->lpMachinePassword;
 	}
-	tree = dump_tree(&st, pd);
-	if (tree == NULL) {
-		return NT_STATUS_NO_MEMORY;
+	*tree = dump_tree(&st, pd);
+	return *tree != NULL ? NT_STATUS_OK : NT_STATUS_NO_MEMORY;
+}
+
+NTSTATUS odj_dump(TALLOC_CTX *mem_ctx,
+		  const struct odj_provision_data *pd,
+		  enum odj_dump_format format,
+		  bool show_secrets,
+		  char **text)
+{
+	json_t *tree = NULL;
+	char *out = NULL;
+	NTSTATUS status;
+
+	if (text == NULL) {
+		return NT_STATUS_INVALID_PARAMETER;
+	}
+	status = odj_dump_json(mem_ctx, pd, show_secrets, &tree);
+	if (!NT_STATUS_IS_OK(status)) {
+		return status;
 	}
 	if (format == ODJ_DUMP_JSON) {
 		char *s = json_dumps(tree, JSON_INDENT(2));

@@ -101,16 +101,13 @@ static json_t *summary_json(const struct odj_batch_summary *s)
 	return j;
 }
 
-NTSTATUS odj_batch_report_json(TALLOC_CTX *mem_ctx,
-			       const struct odj_batch_run *run,
-			       const struct odj_batch_result *results,
-			       size_t num_results,
-			       char **_json)
+struct json_t *odj_batch_report_tree(const struct odj_batch_run *run,
+				     const struct odj_batch_result *results,
+				     size_t num_results)
 {
 	struct odj_batch_summary s;
 	json_t *root = json_object();
 	json_t *machines = json_array();
-	char *text = NULL;
 	size_t i;
 	bool ok = root != NULL && machines != NULL;
 
@@ -131,10 +128,26 @@ NTSTATUS odj_batch_report_json(TALLOC_CTX *mem_ctx,
 	if (ok) {
 		ok = json_object_set(root, "machines", machines) == 0;
 	}
-	if (ok) {
+	json_decref(machines);
+	if (!ok) {
+		json_decref(root);
+		return NULL;
+	}
+	return root;
+}
+
+NTSTATUS odj_batch_report_json(TALLOC_CTX *mem_ctx,
+			       const struct odj_batch_run *run,
+			       const struct odj_batch_result *results,
+			       size_t num_results,
+			       char **_json)
+{
+	json_t *root = odj_batch_report_tree(run, results, num_results);
+	char *text = NULL;
+
+	if (root != NULL) {
 		text = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 	}
-	json_decref(machines);
 	json_decref(root);
 	if (text == NULL) {
 		return NT_STATUS_NO_MEMORY;

@@ -1,44 +1,53 @@
 /*
- * odj composeodj: a blob from known values, with no DC in reach, as
- * Samba 4.20's "net offlinejoin composeodj" (which Samba 4.17 lacks):
+ * odj composeodj: a blob from known values, with no DC in reach, in the
+ * spelling of Samba's "net offlinejoin composeodj" (Samba 4.20, 4.19.4,
+ * 4.18.10), which Samba 4.17 lacks:
  *
  *   odj composeodj --realm=odj.test --workgroup=ODJ \
  *       domain_sid=S-1-5-21-... domain_guid=... forest_name=odj.test \
- *       machine_name=ws1 dcname=dc1.odj.test dcaddress=192.0.2.1 \
- *       machine_password_file=pw.txt savefile=ws1.odj
+ *       -S dc1.odj.test -I 192.0.2.1 -P printblob
  *
- * Samba takes the machine password with --password; here it comes from
- * a file, standard input or a prompt, so that it never shows in ps, and
- * from --password only if the user insists.
+ * As net does, realm, workgroup and NetBIOS name default to smb.conf's,
+ * and the machine account is -U 'NAME$' (default: the NetBIOS name and
+ * $) with its password from Samba's credential sources: -P (this host's
+ * secrets.tdb), -A FILE, PASSWD, PASSWD_FD, PASSWD_FILE, --password, -U
+ * NAME$%PASSWORD, or Samba's prompt on a terminal.  odj's own spellings
+ * (domain=, machine_name=, dcname=, dcaddress=, machine_password_file=,
+ * -i for the password on standard input) work as well.
  */
 
 #include "odj_cli.h"
 
-#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <unistd.h>
-#include <arpa/inet.h>
+#include <credentials.h>
+#include <jansson.h>
 
 /* longer than any machine password; a line of a password file */
 #define MAX_PASSWORD 1024
 
 static const struct odj_arg_spec compose_args[] = {
-	{ "domain", "DOMAIN", false, "DNS domain (same as --realm)" },
+	/* net offlinejoin composeodj's own */
 	{ "domain_sid", NULL, false, "the domain SID" },
 	{ "domain_guid", NULL, false, "the domain GUID" },
 	{ "forest_name", NULL, false, "the forest (default: the domain)" },
-	{ "machine_name", "MACHINE", false, "computer name" },
+	{ "domain_is_nt4", NULL, true, "the domain is NT4, not AD" },
+	{ "savefile", "SAVEFILE", false, "write the blob to this file" },
+	{ "printblob", "PRINTBLOB", true, "print the blob as base64" },
+	/* odj's */
+	{ "domain", "DOMAIN", false, "DNS domain (same as --realm)" },
+	{ "machine_name", "MACHINE", false, "computer name (same as -U "
+	  "NAME$)" },
 	{ "dcname", "DCNAME", false, "DNS name of the DC (same as -S)" },
-	{ "dcaddress", NULL, false, "IP address of the DC" },
+	{ "dcaddress", NULL, false, "IP address of the DC (same as -I)" },
 	{ "rid", NULL, false, "the account's RID (JOIN_PROVIDER3)" },
 	{ "object_guid", NULL, false, "the account's objectGUID "
 	  "(JOIN_PROVIDER4)" },
 	{ "machine_password_file", NULL, false, "file holding the machine "
-	  "password" },
+	  "password (- or -i: standard input)" },
 	{ "dc_flags", NULL, false, "DOMAIN_CONTROLLER_INFO Flags" },
 	{ "dc_site", NULL, false, "the DC's site" },
 	{ "client_site", NULL, false, "the client's site" },
@@ -46,24 +55,14 @@ static const struct odj_arg_spec compose_args[] = {
 	{ "psite", "PSITE", false, "JOIN_PROVIDER2 persistent site" },
 	{ "dsite", "DSITE", false, "JOIN_PROVIDER2 dynamic site" },
 	{ "primarydns", "PRIMARYDNS", false, "JOIN_PROVIDER2 DNS domain" },
-	{ "savefile", "SAVEFILE", false, "write the blob to this file" },
-	{ "printblob", "PRINTBLOB", true, "print the blob as base64" },
 	{ NULL },
 };
 
-/* A copy wiped when freed; @p s (getpass's buffer too) is wiped now. */
-static char *take_secret(struct odj_cli *cli, char *s)
-{
-	char *copy = NULL;
-
-	if (s == NULL) {
-		return NULL;
-	}
-	copy = talloc_strdup(cli->mem_ctx, s);
-	odj_wipe_on_free(copy);
-	explicit_bzero(s, strlen(s));
-	return copy;
-}
+/*
+ * DS_PDC_FLAG | DS_WRITABLE_FLAG: what an NT4 PDC answers (no DS, no
+ * DNS names), for domain_is_nt4.
+ */
+#define NT4_PDC_FLAGS 0x00000101
 
 static bool parse_u32(struct odj_cli *cli, const char *name, const char *s,
 		      uint32_t *v)
@@ -140,94 +139,93 @@ static char *password_from_file(struct odj_cli *cli, const char *path)
 	return pw;
 }
 
-static char *password_from_tty(struct odj_cli *cli)
+/* A password on the command line: allowed, as Samba allows it */
+static char *password_from_cmdline(struct odj_cli *cli,
+				   struct cli_credentials *creds)
 {
 	char *pw = NULL;
-	char *again = NULL;
-	bool same;
 
-	pw = take_secret(cli, getpass("Machine password: "));
-	again = take_secret(cli, getpass("Retype it: "));
-	if (pw == NULL || again == NULL) {
-		return NULL;
-	}
-	same = strcmp(pw, again) == 0;
-	TALLOC_FREE(again);
-	if (!same) {
-		odj_cli_error(cli, "the passwords differ");
-		TALLOC_FREE(pw);
-	}
+	odj_cli_warning(cli, "a password on the command line is visible to "
+			"other users (ps); prefer machine_password_file=, "
+			"PASSWD_FILE=, -A or -i");
+	pw = talloc_strdup(cli->mem_ctx, cli_credentials_get_password(creds));
+	odj_wipe_on_free(pw);
 	return pw;
 }
 
 /*
- * -U [DOMAIN\]NAME$[%PASSWORD], as Samba's composeodj names the machine
- * account; without the $ it would be an admin, which composeodj has no
- * use for.
+ * The machine account: machine_name=, else -U NAME$ (from the command
+ * line, -A or -P), else smb.conf's NetBIOS name, as Samba's composeodj
+ * does.  NULL after saying why.
  */
-static bool split_user(struct odj_cli *cli, char **name, char **password)
+static const char *machine_name(struct odj_cli *cli,
+				const struct odj_args *args,
+				struct cli_credentials *creds)
 {
-	const char *u = cli->user;
-	const char *slash = NULL;
-	char *pct = NULL;
+	enum credentials_obtained obtained = CRED_UNINITIALISED;
+	const char *user = NULL;
 	size_t len;
 
-	if (u == NULL) {
-		return true;
-	}
-	slash = strpbrk(u, "\\/");
-	*name = talloc_strdup(cli->mem_ctx, slash != NULL ? slash + 1 : u);
-	if (*name == NULL) {
-		return false;
-	}
-	pct = strchr(*name, '%');
-	if (pct != NULL) {
-		*pct = '\0';
-		*password = take_secret(cli, pct + 1);
-	}
-	len = strlen(*name);
-	if (len < 2 || (*name)[len - 1] != '$') {
+	user = cli_credentials_get_username_and_obtained(creds, &obtained);
+	len = user != NULL ? strlen(user) : 0;
+	/* $USER is not a machine account, -U and -A must be one */
+	if (obtained >= CRED_CALLBACK_RESULT &&
+	    (len < 2 || user[len - 1] != '$')) {
 		odj_cli_error(cli, "-U names the machine account (NAME$) for "
 			      "composeodj; composeodj contacts no DC and "
 			      "needs no admin");
-		return false;
+		return NULL;
 	}
-	(*name)[len - 1] = '\0';
-	return true;
+	if (odj_args_get(args, "machine_name") != NULL) {
+		return odj_args_get(args, "machine_name");
+	}
+	if (obtained < CRED_CALLBACK_RESULT) {
+		return cli_credentials_get_workstation(creds);
+	}
+	return talloc_strndup(cli->mem_ctx, user, len - 1);
 }
 
 /*
- * The machine password: machine_password_file=F, -i, --password (or
- * -U NAME$%PW), or a prompt on a terminal; exactly one.
+ * The machine password, from exactly one of machine_password_file=, -i
+ * and the command line (--password, -U NAME$%PW); else from Samba's
+ * sources through @p creds (-P, -A, PASSWD, PASSWD_FD, PASSWD_FILE, the
+ * prompt on a terminal).
  */
-static int machine_password(struct odj_cli *cli, const char *file,
-			    char *from_user, char **_pw)
+static int machine_password(struct odj_cli *cli, const struct odj_args *args,
+			    struct cli_credentials *creds, char **_pw)
 {
-	const char *cmdline = cli->password != NULL ? cli->password :
-		from_user;
-	int sources = (file != NULL) + (cli->stdin_input != 0) +
-		(cmdline != NULL);
+	const char *file = odj_args_get(args, "machine_password_file");
+	enum credentials_obtained obtained = CRED_UNINITIALISED;
+	bool cmdline = false;
 	char *pw = NULL;
 
-	if (sources > 1) {
+	cli_credentials_get_password_and_obtained(creds, &obtained);
+	cmdline = obtained == CRED_SPECIFIED && cli->auth_file == NULL &&
+		!cli->machine_pass;
+	if ((file != NULL) + (cli->stdin_input != 0) + cmdline > 1) {
 		odj_cli_error(cli, "give the machine password one way: "
 			      "machine_password_file=, -i or --password");
 		return ODJ_EXIT_USAGE;
 	}
 	if (file != NULL || cli->stdin_input) {
 		pw = password_from_file(cli, file != NULL ? file : "-");
-	} else if (cmdline != NULL) {
-		fprintf(stderr, "odj composeodj: note: a password on the "
-			"command line is visible to other users (ps); prefer "
-			"machine_password_file= or -i\n");
-		pw = talloc_strdup(cli->mem_ctx, cmdline);
+	} else if (cmdline) {
+		pw = password_from_cmdline(cli, creds);
+	} else if (obtained == CRED_CALLBACK && cli->no_pass) {
+		pw = NULL;
+	} else if (obtained != CRED_UNINITIALISED) {
+		/* may ask: "Password for [DOMAIN\NAME$]:" */
+		pw = talloc_strdup(cli->mem_ctx,
+				   cli_credentials_get_password(creds));
 		odj_wipe_on_free(pw);
-	} else if (isatty(STDIN_FILENO)) {
-		pw = password_from_tty(cli);
-	} else {
-		odj_cli_error(cli, "no machine password: give "
-			      "machine_password_file=FILE, pipe it with -i, "
-			      "or run on a terminal");
+		if (pw == NULL && obtained != CRED_CALLBACK) {
+			return ODJ_EXIT_INTERNAL;
+		}
+	}
+	if (pw == NULL && file == NULL && !cli->stdin_input) {
+		odj_cli_error(cli, "no machine password: give -P, -A FILE, "
+			      "PASSWD_FILE=, machine_password_file=FILE, pipe "
+			      "it with -i, or run on a terminal");
 		return ODJ_EXIT_USAGE;
 	}
 	if (pw == NULL) {
@@ -242,17 +240,21 @@ static int machine_password(struct odj_cli *cli, const char *file,
 }
 
 /*
- * Domain and DC, from the arguments alone; the library checks the values
- * and fills in what a DC would say.  A value that does not parse is a
- * usage error, as any other bad argument.
+ * Domain and DC, from the arguments and, as Samba's composeodj takes
+ * them, the credentials' realm and domain (--realm, --workgroup, else
+ * smb.conf's); the library checks the values and fills in what a DC
+ * would say.  A value that does not parse
+ * is a usage error, as any other bad argument.
  */
 static bool fill_dc_info(struct odj_cli *cli, const struct odj_args *args,
+			 struct cli_credentials *creds,
 			 struct odj_dc_info **info)
 {
 	const char *flags = odj_args_get(args, "dc_flags");
+	const char *realm = cli_credentials_get_realm(creds);
 	struct odj_compose_domain d = {
 		.dns_domain = odj_args_get(args, "domain"),
-		.netbios_domain = cli->workgroup,
+		.netbios_domain = cli_credentials_get_domain(creds),
 		.domain_sid = odj_args_get(args, "domain_sid"),
 		.domain_guid = odj_args_get(args, "domain_guid"),
 		.forest = odj_args_get(args, "forest_name"),
@@ -264,19 +266,26 @@ static bool fill_dc_info(struct odj_cli *cli, const struct odj_args *args,
 	char *why = NULL;
 	NTSTATUS status;
 
-	if (d.dns_domain == NULL) {
-		d.dns_domain = cli->realm;
+	if (d.dns_domain == NULL && realm != NULL && realm[0] != '\0') {
+		d.dns_domain = realm;
 	}
 	if (d.dc_name == NULL) {
 		d.dc_name = cli->server;
 	}
+	if (d.dc_address == NULL) {
+		d.dc_address = cli->ipaddress;
+	}
 	if (d.dns_domain == NULL || d.netbios_domain == NULL ||
 	    d.domain_sid == NULL || d.domain_guid == NULL ||
 	    d.dc_name == NULL || d.dc_address == NULL) {
-		odj_cli_error(cli, "needed: --realm (or domain=), "
-			      "--workgroup, domain_sid=, domain_guid=, "
-			      "dcname= (or -S) and dcaddress=");
+		odj_cli_error(cli, "needed: --realm (or domain=, or smb.conf's "
+			      "realm), --workgroup, domain_sid=, domain_guid=, "
+			      "-S (or dcname=) and -I (or dcaddress=)");
 		return false;
+	}
+	if (odj_args_flag(args, "domain_is_nt4")) {
+		d.dc_flags = NT4_PDC_FLAGS;
+		d.have_dc_flags = true;
 	}
 	if (flags != NULL) {
 		if (!parse_u32(cli, "dc_flags", flags, &d.dc_flags)) {
@@ -301,10 +310,6 @@ static bool fill_account(struct odj_cli *cli, const struct odj_args *args,
 	const char *guid = odj_args_get(args, "object_guid");
 	char *why = NULL;
 
-	if (c->machine_name == NULL) {
-		odj_cli_error(cli, "machine_name= (or -U NAME$) is needed");
-		return false;
-	}
 	if (!NT_STATUS_IS_OK(odj_machine_name_check(cli->mem_ctx,
 						    c->machine_name, &why))) {
 		odj_cli_error(cli, "%s", why);
@@ -330,6 +335,7 @@ static int deliver(struct odj_cli *cli, const struct odj_args *args,
 {
 	TALLOC_CTX *ctx = cli->mem_ctx;
 	const char *savefile = odj_args_get(args, "savefile");
+	const struct ODJ_WIN7BLOB *w = odj_provision_data_win7(pd);
 	DATA_BLOB ndr = data_blob_null;
 	char *b64 = NULL;
 	char *why = NULL;
@@ -344,6 +350,15 @@ static int deliver(struct odj_cli *cli, const struct odj_args *args,
 	if (!NT_STATUS_IS_OK(status)) {
 		return odj_cli_fail(cli, status, why);
 	}
+	if (cli->json) {
+		odj_cli_doc_str(cli, "machine_name", w->lpMachineName);
+		odj_cli_doc_str(cli, "domain", w->lpDomain);
+		odj_cli_doc_str(cli, "savefile", savefile);
+		if (b64 != NULL) {
+			odj_cli_doc_str(cli, "blob", b64);
+		}
+		return ODJ_EXIT_OK;
+	}
 	if (b64 != NULL) {
 		printf("%s\n", b64);
 		if (fflush(stdout) != 0) {
@@ -354,28 +369,70 @@ static int deliver(struct odj_cli *cli, const struct odj_args *args,
 		return ODJ_EXIT_OK;
 	}
 	printf("Composed the blob of %s for %s; saved to %s\n",
-	       pd->blobs[0].win7->lpMachineName, pd->blobs[0].win7->lpDomain,
-	       savefile);
+	       w->lpMachineName, w->lpDomain, savefile);
 	return ODJ_EXIT_OK;
+}
+
+/* The blob's values; ODJ_EXIT_OK, or the exit code after saying why */
+static int compose_values(struct odj_cli *cli, const struct odj_args *args,
+			  struct odj_compose *c, struct GUID *object_guid)
+{
+	struct loadparm_context *lp_ctx = NULL;
+	struct cli_credentials *creds = NULL;
+	struct odj_dc_info *info = NULL;
+	char *password = NULL;
+	int ret;
+
+	lp_ctx = odj_cli_loadparm(cli);
+	if (lp_ctx == NULL) {
+		return ODJ_EXIT_LOCAL;
+	}
+	creds = odj_cli_parse_credentials(cli, lp_ctx);
+	if (creds == NULL) {
+		return ODJ_EXIT_CREDENTIALS;
+	}
+	c->machine_name = machine_name(cli, args, creds);
+	if (c->machine_name == NULL ||
+	    !fill_dc_info(cli, args, creds, &info) ||
+	    !fill_account(cli, args, c, object_guid)) {
+		return ODJ_EXIT_USAGE;
+	}
+	c->dc = info;
+	/* a bad savefile fails before anyone types a password */
+	if (odj_args_get(args, "savefile") != NULL) {
+		char *why = NULL;
+		NTSTATUS status = odj_file_check_target(
+			cli->mem_ctx, odj_args_get(args, "savefile"),
+			cli->force, &why);
+
+		if (!NT_STATUS_IS_OK(status)) {
+			return odj_cli_fail(cli, status, why);
+		}
+	}
+	ret = machine_password(cli, args, creds, &password);
+	c->machine_password = password;
+	return ret;
 }
 
 int odj_cmd_composeodj(struct odj_cli *cli)
 {
-	TALLOC_CTX *ctx = cli->mem_ctx;
-	struct odj_dc_info *info = NULL;
 	struct odj_compose c = { .dc = NULL };
 	struct odj_provision_data *pd = NULL;
 	struct odj_args *args = NULL;
 	struct GUID object_guid;
-	char *user_name = NULL;
-	char *user_password = NULL;
-	char *password = NULL;
 	NTSTATUS status;
 	int ret;
 
-	args = odj_args_parse(ctx, compose_args, cli->argc, cli->argv, 0);
+	args = odj_args_parse(cli->mem_ctx, compose_args, cli->argc,
+			      cli->argv, 0);
 	if (args == NULL) {
 		return ODJ_EXIT_USAGE;
+	}
+	if (cli->help) {
+		return odj_args_usage(cli, compose_args,
+				      "domain_sid=SID domain_guid=GUID "
+				      "[forest_name=NAME] "
+				      "{savefile=FILE | printblob}");
 	}
 	if ((odj_args_get(args, "savefile") == NULL) ==
 	    !odj_args_flag(args, "printblob")) {
@@ -383,37 +440,11 @@ int odj_cmd_composeodj(struct odj_cli *cli)
 			      "printblob");
 		return ODJ_EXIT_USAGE;
 	}
-	if (!split_user(cli, &user_name, &user_password)) {
-		return ODJ_EXIT_USAGE;
-	}
-	c.machine_name = odj_args_get(args, "machine_name");
-	if (c.machine_name == NULL) {
-		c.machine_name = user_name;
-	}
-	if (!fill_dc_info(cli, args, &info) ||
-	    !fill_account(cli, args, &c, &object_guid)) {
-		return ODJ_EXIT_USAGE;
-	}
-	c.dc = info;
-	/* a bad savefile fails before anyone types a password */
-	if (odj_args_get(args, "savefile") != NULL) {
-		char *why = NULL;
-
-		status = odj_file_check_target(ctx, odj_args_get(args,
-								 "savefile"),
-					       cli->force, &why);
-		if (!NT_STATUS_IS_OK(status)) {
-			return odj_cli_fail(cli, status, why);
-		}
-	}
-	ret = machine_password(cli, odj_args_get(args,
-						 "machine_password_file"),
-			       user_password, &password);
+	ret = compose_values(cli, args, &c, &object_guid);
 	if (ret != ODJ_EXIT_OK) {
 		return ret;
 	}
-	c.machine_password = password;
-	status = odj_compose(ctx, &c, &pd);
+	status = odj_compose(cli->mem_ctx, &c, &pd);
 	if (!NT_STATUS_IS_OK(status)) {
 		return odj_cli_fail(cli, status, NULL);
 	}
