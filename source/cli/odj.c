@@ -210,13 +210,17 @@ int main(int argc, const char **argv)
 		}
 	}
 	if (ret == ODJ_EXIT_OK && cli.version && cli.json) {
-		odj_cli_doc_str(&cli, "version", ODJ_VERSION);
+		odj_cli_doc_str(&cli, "odj_version", ODJ_VERSION);
 	} else if (ret == ODJ_EXIT_OK && cli.version) {
 		printf("odj (samba-odj) %s\n", ODJ_VERSION);
 	} else if (ret == ODJ_EXIT_OK && cmd == NULL) {
 		/* --help alone; without it, a usage error */
 		usage(cli.help ? stdout : stderr, &cli);
 		ret = cli.help ? ODJ_EXIT_OK : ODJ_EXIT_USAGE;
+		if (!cli.help && cli.json) {
+			odj_cli_doc_error(&cli, "no subcommand (try odj "
+					  "--help)", NULL);
+		}
 	} else if (ret == ODJ_EXIT_OK) {
 		cli.subcommand = cmd->name;
 		odj_args_set_cli(&cli);

@@ -101,6 +101,35 @@ static void test_jp3_inconsistent(void **state)
 	TALLOC_FREE(ctx);
 }
 
+/*
+ * RID 0: a composed blob that does not know its account (Samba's
+ * composeodj writes the domain SID with -0, ours no SID); a join with no
+ * account SID, not an error
+ */
+static void test_jp3_rid_zero(void **state)
+{
+	TALLOC_CTX *ctx = talloc_new(*state);
+	struct odj_provision_data *pd = req_pd(ctx);
+	const struct odj_part *p = odj_provision_data_part(
+		pd, ODJ_PART_JOIN_PROVIDER3);
+	const struct ODJ_WIN7BLOB *w = odj_provision_data_win7(pd);
+	struct odj_join *j = NULL;
+
+	assert_non_null(p);
+	p->u.jp3->Rid = 0;
+	p->u.jp3->lpSid = NULL;
+	j = join_of(ctx, pd);
+	assert_null(j->machine_sid);
+	assert_int_equal(j->rid, 0);
+
+	p->u.jp3->lpSid = talloc_asprintf(ctx, "%s-0", odj_sid_string(
+		ctx, w->DnsDomainInfo.Sid));
+	j = join_of(ctx, pd);
+	assert_null(j->machine_sid);
+	assert_int_equal(j->rid, 0);
+	TALLOC_FREE(ctx);
+}
+
 /* A WIN7 blob alone, and an OP_PACKAGE alone, are joins too */
 static void test_win7_only_and_package_only(void **state)
 {
@@ -170,6 +199,7 @@ int main(void)
 		odj_test(test_essential_cert_part),
 		odj_test(test_encrypted_package),
 		odj_test(test_jp3_inconsistent),
+		odj_test(test_jp3_rid_zero),
 		odj_test(test_win7_only_and_package_only),
 		odj_test(test_jp2),
 		odj_test(test_netbios_name_too_long),

@@ -45,8 +45,10 @@ static char *read_tty_secret(TALLOC_CTX *mem_ctx, const char *prompt)
 	quiet = old;
 	quiet.c_lflag &= ~(ECHO | ECHONL);
 	quiet.c_lflag |= ICANON;
-	if (write(fd, prompt, strlen(prompt)) < 0 ||
-	    tcsetattr(fd, TCSAFLUSH, &quiet) != 0) {
+	/* quiet first: what is typed after the prompt must not be flushed */
+	if (tcsetattr(fd, TCSAFLUSH, &quiet) != 0 ||
+	    write(fd, prompt, strlen(prompt)) < 0) {
+		tcsetattr(fd, TCSAFLUSH, &old);
 		close(fd);
 		TALLOC_FREE(buf);
 		return NULL;

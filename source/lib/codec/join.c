@@ -290,7 +290,12 @@ static NTSTATUS use_provider_parts(TALLOC_CTX *mem_ctx,
 			j->dns_host_name = jp2->lpPrimaryDNSDomain;
 		}
 	}
-	if (p3 != NULL) {
+	/*
+	 * RID 0: a composed blob (Samba's composeodj, ours without rid=)
+	 * that does not know the account's RID; its SID, if any, is the
+	 * domain's with -0.  Nothing to check, nothing to take.
+	 */
+	if (p3 != NULL && p3->u.jp3->Rid != 0) {
 		status = check_account_sid(mem_ctx, j, "JOIN_PROVIDER3",
 					   p3->u.jp3->Rid, p3->u.jp3->lpSid,
 					   why);
