@@ -287,6 +287,9 @@ testit_grep "samba-tool rodc preload $MP\$" "Replicating DN CN=$MP," \
 	-s "$ODJ_RODC_SMBCONF"
 printf 'samba-tool rodc preload: %s s\n' "$(since "$t0")"
 testit "$MP cached on rodc1 (unicodePwd in its sam.ldb)" cached "$MP"
+testit_grep "dc1 lists $MP in rodc1's msDS-RevealedUsers" "CN=$MP,CN=Computers," \
+	ldb_on "$ODJ_DC_NAME" "(sAMAccountName=$ODJ_RODC_NETBIOS\$)" \
+	msDS-RevealedUsers
 # A Samba RODC's KDC asks its drepl service for the secrets of any account
 # it has none for (source4/kdc/db-glue.c): a wrong password is enough.
 testit_expect_failure "AS-REQ for $MT to rodc1 with a wrong password" \

@@ -821,7 +821,7 @@ replicate_pair() {
 # replicate_all [NC...]: both ways between the writable DCs, then into the
 # RODC, for each joined and running DC. An RODC is never a source.
 replicate_all() {
-	local t0 have= id nc
+	local t0 have='' id nc
 	local -a jobs=()
 	t0=$(odj_now_ms)
 	[ $# -gt 0 ] || set -- $NCS_DEFAULT

@@ -56,7 +56,7 @@ _odj_env_fresh() {
 # has given them an address. Sets _odj_dc2_ip, _odj_rodc_ip, _odj_nodc_ip.
 _odj_env_read_dcs() {
 	local dir=$1 dip dhost
-	_odj_dc2_ip= _odj_rodc_ip= _odj_nodc_ip=
+	_odj_dc2_ip='' _odj_rodc_ip='' _odj_nodc_ip=''
 	[ -s "$dir/dcs.list" ] || return 0
 	while read -r dip dhost; do
 		case $dhost in
