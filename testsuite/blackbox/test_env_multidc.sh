@@ -15,17 +15,10 @@
 . "$(dirname "$0")/common.sh"
 odj_scratch
 S=$ODJ_SCRATCH
+. "$(dirname "$0")/dc_env.sh"
 
-if [ -z "${ODJ_DC_PREFIX:-}" ]; then
-	_fail "env_multidc: ODJ_DC_PREFIX not set (run through testsuite/run)"
-	exit $failed
-fi
-. "$ODJ_TOP/testsuite/env/env.sh" "$ODJ_DC_PREFIX" || exit 1
-
-ENVD=$ODJ_TOP/testsuite/env
-ADMIN="$ODJ_ADMIN_USER%$ODJ_ADMIN_PASS"
 CONF=$ODJ_ADMIN_SMBCONF
-BASE="DC=odj,DC=test"
+BASE=$DOMDN
 CONFIG="CN=Configuration,$BASE"
 PY=/usr/bin/python3
 RODC_SAM=$ODJ_DC_PREFIX/rodc1/private/sam.ldb
