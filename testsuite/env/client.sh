@@ -46,9 +46,13 @@ load_env() {
 	WB_SOCKDIR=$CP/run/winbindd
 }
 
+# dc1, the clients, and the other DCs and the no-DC address (dc.sh add-dc).
 used_ips() {
 	printf '%s\n' "$ODJ_DC_IP"
 	cut -d' ' -f1 "$ODJ_DC_PREFIX/env/clients.list"
+	if [ -s "$ODJ_DC_PREFIX/env/dcs.list" ]; then
+		cut -d' ' -f1 "$ODJ_DC_PREFIX/env/dcs.list"
+	fi
 }
 
 pick_ip() {
@@ -70,6 +74,9 @@ register_client() {
 	other=$(awk -v ip="$ip" -v n="$name" '$1 == ip && toupper($2) != n {print $2}' "$list")
 	[ -z "$other" ] || odj_die "IP $ip is already used by client $other"
 	[ "$ip" != "$ODJ_DC_IP" ] || odj_die "IP $ip is the DC's"
+	! awk -v ip="$ip" '$1 == ip {f = 1} END {exit !f}' \
+		"$ODJ_DC_PREFIX/env/dcs.list" 2>/dev/null ||
+		odj_die "IP $ip is taken by another DC (env/dcs.list)"
 	awk -v n="$name" 'toupper($2) != n' "$list" >"$list.tmp.$$"
 	printf '%s %s\n' "$ip" "$name" >>"$list.tmp.$$"
 	mv -f "$list.tmp.$$" "$list"

@@ -41,24 +41,86 @@ _odj_env_dc_ip() {
 
 _odj_env_fresh() {
 	local dir=$1 f
-	for f in hosts dns-hosts resolv.conf krb5.conf passwd group; do
+	for f in hosts dns-hosts dns-hosts-sites dns-hosts-dcs resolv.conf \
+		resolv-dcs.conf krb5.conf passwd group; do
 		[ -s "$dir/$f" ] || return 1
 	done
-	! [ "$dir/clients.list" -nt "$dir/hosts" ] && ! [ "$dir/dc-ip" -nt "$dir/hosts" ]
+	! [ "$dir/clients.list" -nt "$dir/hosts" ] &&
+		! [ "$dir/dc-ip" -nt "$dir/hosts" ] &&
+		! [ "$dir/dcs.list" -nt "$dir/hosts" ] &&
+		! [ "$dir/dsa-guids" -nt "$dir/hosts" ]
+}
+
+# The other DCs (dc.sh add-dc, add-rodc) and the address where no DC answers
+# are listed in dcs.list ("IP HOST", HOST one of dc2 rodc1 nodc) once dc.sh
+# has given them an address. Sets _odj_dc2_ip, _odj_rodc_ip, _odj_nodc_ip.
+_odj_env_read_dcs() {
+	local dir=$1 dip dhost
+	_odj_dc2_ip='' _odj_rodc_ip='' _odj_nodc_ip=''
+	[ -s "$dir/dcs.list" ] || return 0
+	while read -r dip dhost; do
+		case $dhost in
+		dc2) _odj_dc2_ip=$dip ;;
+		rodc1) _odj_rodc_ip=$dip ;;
+		nodc) _odj_nodc_ip=$dip ;;
+		esac
+	done <"$dir/dcs.list"
+}
+
+# krb5.conf naming one KDC only: the DCs' own, and for tests that must talk
+# to exactly that DC (an RODC alone).
+_odj_env_krb5_conf() {
+	local kdc=$1 realm=$2 dns=$3
+	cat <<-EOF
+	[libdefaults]
+	    default_realm = $realm
+	    dns_lookup_kdc = false
+	    dns_lookup_realm = false
+	    rdns = false
+	    dns_canonicalize_hostname = false
+	    forwardable = true
+
+	[realms]
+	    $realm = {
+	        kdc = $kdc
+	        admin_server = $kdc
+	        kpasswd_server = $kdc
+	        default_domain = $dns
+	    }
+
+	[domain_realm]
+	    .$dns = $realm
+	    $dns = $realm
+	EOF
+}
+
+# Sets dip (of the caller) to the address of dc2, rodc1 or nodc, if any.
+_odj_env_dc_host_ip() {
+	case $1 in
+	dc2) dip=$_odj_dc2_ip ;;
+	rodc1) dip=$_odj_rodc_ip ;;
+	nodc) dip=$_odj_nodc_ip ;;
+	esac
+	[ -n "$dip" ]
 }
 
 # Trap 4: nss_wrapper rejects a hosts file with any comment line, so the files
 # are generated from clients.list ("IP NETBIOSNAME" lines) with no comments.
 _odj_env_write_files() {
 	local dir=$1 ip=$2 dns=odj.test realm=ODJ.TEST dc=dc1 cip cname lc srv
-	local me uid gid
+	local me uid gid dip dhost dsite
 	local site=Default-First-Site-Name
 
 	touch "$dir/clients.list"
+	_odj_env_read_dcs "$dir"
 
 	{
 		printf '127.0.0.1 localhost\n'
 		printf '%s %s.%s %s %s\n' "$ip" "$dc" "$dns" "$dc" "$dns"
+		for dhost in dc2 rodc1 nodc; do
+			_odj_env_dc_host_ip "$dhost" || continue
+			printf '%s %s.%s %s\n' "$dip" "$dhost" "$dns" "$dhost"
+		done
 		while read -r cip cname; do
 			[ -n "$cname" ] || continue
 			lc=${cname,,}
@@ -88,31 +150,63 @@ _odj_env_write_files() {
 			lc=${cname,,}
 			printf 'A %s.%s %s\n' "$lc" "$dns" "$cip"
 		done <"$dir/clients.list"
+		# Addresses only: no SRV answer changes for existing tests.
+		for dhost in dc2 rodc1 nodc; do
+			_odj_env_dc_host_ip "$dhost" || continue
+			printf 'A %s.%s %s\n' "$dhost" "$dns" "$dip"
+		done
 	} | _odj_env_put "$dir/dns-hosts"
+
+	# Opt-in (odj_env_dns sites): the site-specific records each added DC
+	# registers for its site. resolv_wrapper answers a name with the
+	# first matching line only, so one record per name here; several
+	# records with priorities and weights need odj_env_dns dc.
+	{
+		cat "$dir/dns-hosts"
+		for dhost in dc2 rodc1; do
+			_odj_env_dc_host_ip "$dhost" || continue
+			case $dhost in dc2) dsite=Site2 ;; rodc1) dsite=Branch ;; esac
+			for srv in "_ldap._tcp.$dsite._sites.$dns 389" \
+				"_ldap._tcp.$dsite._sites.dc._msdcs.$dns 389" \
+				"_kerberos._tcp.$dsite._sites.$dns 88" \
+				"_kerberos._tcp.$dsite._sites.dc._msdcs.$dns 88"; do
+				set -- $srv
+				printf 'SRV %s %s.%s %s\n' "$1" "$dhost" "$dns" "$2"
+			done
+		done
+	} | _odj_env_put "$dir/dns-hosts-sites"
+
+	# What the DCs' own samba processes resolve with (dc.sh): replication
+	# finds its partner by the CNAME <NTDS Settings objectGUID>._msdcs,
+	# listed in dsa-guids ("GUID HOST") once there are several DCs.
+	{
+		cat "$dir/dns-hosts"
+		if [ -s "$dir/dsa-guids" ]; then
+			while read -r cip cname; do
+				[ -n "$cname" ] || continue
+				printf 'CNAME %s._msdcs.%s %s.%s\n' "$cip" "$dns" \
+					"$cname" "$dns"
+			done <"$dir/dsa-guids"
+		fi
+	} | _odj_env_put "$dir/dns-hosts-dcs"
 
 	printf 'nameserver %s\n' "$ip" | _odj_env_put "$dir/resolv.conf"
 
-	_odj_env_put "$dir/krb5.conf" <<-EOF
-	[libdefaults]
-	    default_realm = $realm
-	    dns_lookup_kdc = false
-	    dns_lookup_realm = false
-	    rdns = false
-	    dns_canonicalize_hostname = false
-	    forwardable = true
+	# Opt-in (odj_env_dns dc): the domain's own DNS, on every DC.
+	{
+		printf 'nameserver %s\n' "$ip"
+		for dhost in dc2 rodc1; do
+			_odj_env_dc_host_ip "$dhost" || continue
+			printf 'nameserver %s\n' "$dip"
+		done
+	} | _odj_env_put "$dir/resolv-dcs.conf"
 
-	[realms]
-	    $realm = {
-	        kdc = $ip
-	        admin_server = $ip
-	        kpasswd_server = $ip
-	        default_domain = $dns
-	    }
-
-	[domain_realm]
-	    .$dns = $realm
-	    $dns = $realm
-	EOF
+	_odj_env_krb5_conf "$ip" "$realm" "$dns" | _odj_env_put "$dir/krb5.conf"
+	for dhost in dc2 rodc1; do
+		_odj_env_dc_host_ip "$dhost" || continue
+		_odj_env_krb5_conf "$dip" "$realm" "$dns" |
+			_odj_env_put "$dir/krb5.$dhost.conf"
+	done
 
 	uid=$(id -u)
 	gid=$(id -g)
@@ -157,6 +251,7 @@ _odj_env_preload() {
 
 _odj_env_main() {
 	local prefix=${1:-${ODJ_DC_PREFIX:-}} dir ip _odj_ip _odj_preload
+	local _odj_dc2_ip _odj_rodc_ip _odj_nodc_ip
 	if [ -z "$prefix" ]; then
 		_odj_env_say "usage: . env.sh PREFIX"
 		return 2
@@ -178,6 +273,7 @@ _odj_env_main() {
 		fi
 	fi
 	_odj_env_preload || return 1
+	_odj_env_read_dcs "$dir"
 
 	export ODJ_DC_PREFIX=$prefix
 	export ODJ_DC_NAME=dc1.odj.test
@@ -190,6 +286,24 @@ _odj_env_main() {
 	export ODJ_ADMIN_PASS=Odj-Admin-Pass1
 	export ODJ_DC_SMBCONF=$prefix/dc/etc/smb.conf
 	export ODJ_ADMIN_SMBCONF=$prefix/admin/etc/smb.conf
+	export ODJ_DC_SITE=Default-First-Site-Name
+
+	# The other DCs (dc.sh add-dc, add-rodc); the addresses are empty until
+	# dc.sh has given them one.
+	export ODJ_DC2_NAME=dc2.odj.test
+	export ODJ_DC2_NETBIOS=DC2
+	export ODJ_DC2_IP=$_odj_dc2_ip
+	export ODJ_DC2_SITE=Site2
+	export ODJ_DC2_SMBCONF=$prefix/dc2/etc/smb.conf
+	export ODJ_DC2_KRB5_CONFIG=$dir/krb5.dc2.conf
+	export ODJ_RODC_NAME=rodc1.odj.test
+	export ODJ_RODC_NETBIOS=RODC1
+	export ODJ_RODC_IP=$_odj_rodc_ip
+	export ODJ_RODC_SITE=Branch
+	export ODJ_RODC_SMBCONF=$prefix/rodc1/etc/smb.conf
+	export ODJ_RODC_KRB5_CONFIG=$dir/krb5.rodc1.conf
+	export ODJ_NODC_NAME=nodc.odj.test
+	export ODJ_NODC_IP=$_odj_nodc_ip
 
 	export KRB5_CONFIG=$dir/krb5.conf
 	# Trap 9: keep tickets and keytabs out of /tmp and /etc.
@@ -205,12 +319,41 @@ _odj_env_main() {
 	export NSS_WRAPPER_GROUP=$dir/group
 	export SELFTEST_WINBINDD_SOCKET_DIR=$dir/no-winbindd
 	export RESOLV_WRAPPER_HOSTS=$dir/dns-hosts
+	unset RESOLV_WRAPPER_CONF
 	# samba_dnsupdate and other python tools read RESOLV_CONF, not the wrappers.
 	export RESOLV_CONF=$dir/resolv.conf
 	# Trap 5: ldb's RTLD_DEEPBIND would bypass the preloaded wrappers.
 	export LDB_MODULES_DISABLE_DEEPBIND=1
 	export LD_PRELOAD=$_odj_preload
 	return 0
+}
+
+# odj_env_dns MODE: which DNS answers res_query() & co. give (through
+# resolv_wrapper) in this shell and its children:
+#   hosts  the default: PREFIX/env/dns-hosts, dc1's records only
+#   sites  dns-hosts-sites: also the site-specific records of dc2 (Site2)
+#          and rodc1 (Branch), one record per name
+#   dc     the domain's own DNS on the DCs (resolv-dcs.conf): every record
+#          the DCs registered, several per name with priorities and
+#          weights, and what a test adds with `dc.sh dns`
+# Sourcing env.sh again goes back to hosts.
+odj_env_dns() {
+	local dir=${ODJ_DC_PREFIX:?source env.sh first}/env
+	case ${1:-} in
+	hosts | sites)
+		unset RESOLV_WRAPPER_CONF
+		export RESOLV_WRAPPER_HOSTS=$dir/dns-hosts
+		[ "$1" = hosts ] || RESOLV_WRAPPER_HOSTS=$dir/dns-hosts-sites
+		;;
+	dc)
+		unset RESOLV_WRAPPER_HOSTS
+		export RESOLV_WRAPPER_CONF=$dir/resolv-dcs.conf
+		;;
+	*)
+		printf 'usage: odj_env_dns hosts|sites|dc\n' >&2
+		return 2
+		;;
+	esac
 }
 
 if ! (return 0 2>/dev/null); then
@@ -221,5 +364,6 @@ fi
 _odj_env_main "$@"
 _odj_env_rc=$?
 unset -f _odj_env_say _odj_env_put _odj_env_dc_ip _odj_env_fresh \
-	_odj_env_write_files _odj_env_preload _odj_env_main
+	_odj_env_write_files _odj_env_preload _odj_env_main _odj_env_read_dcs \
+	_odj_env_krb5_conf _odj_env_dc_host_ip
 return $_odj_env_rc
