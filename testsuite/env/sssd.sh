@@ -132,6 +132,13 @@ cmd__sandbox() {
 		cp "$h/etc/$f" "/etc/$f"
 		chmod 0644 "/etc/$f"
 	done
+	# PAM service "login" (mapped to a GPO right by sssd's AD access
+	# provider) through pam_sss alone, whatever the host's pam-auth-update
+	# made of common-*
+	rm -f /etc/pam.d/login
+	printf '%s\n' 'auth required pam_sss.so' 'account required pam_sss.so' \
+		'password required pam_deny.so' 'session required pam_permit.so' \
+		>/etc/pam.d/login
 	rm -f /etc/krb5.keytab /etc/krb5.conf
 	touch /etc/krb5.keytab
 	mount --bind "$root/etc/krb5.keytab" /etc/krb5.keytab
