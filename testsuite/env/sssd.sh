@@ -57,7 +57,7 @@ root_paths() {
 }
 
 require_tools() {
-	local t pkg missing=
+	local t missing=
 	for t in sssd:sssd-ad sssctl:sssd-tools adcli:adcli \
 		unshare:util-linux nsenter:util-linux kinit:krb5-user \
 		getent:libc-bin; do
