@@ -389,6 +389,9 @@ launch_one() {
 	check_address_free
 	[ "$DC_ID" != dc1 ] || provision
 	ensure_admin_conf
+	# smbd reads SYSVOL as the connecting account's uid: a member's
+	# machine account (sssd's gpo_child) must traverse a mktemp -d prefix
+	chmod go+x "$ODJ_DC_PREFIX" "$DC"
 	DC_T0=$(odj_now_ms)
 	dc_exec_env samba -D --configfile="$DC_CONF" --log-basename="$DC_LOG" \
 		</dev/null >>"$DC_LOG/samba.stdout" 2>&1 || dc_fail "samba -D failed"
