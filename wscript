@@ -241,6 +241,10 @@ def build(bld):
                 install_path=libexecdir,
                 env=whole(),
                 use=all_use)
+    # Group Policy from the blob, applied offline by python3-samba's
+    # samba.gp extensions (requestodj runs it)
+    bld.install_as(os.path.join(libexecdir, 'odj-gp-apply'),
+                   'source/gp/odj-gp-apply', chmod=0o755)
 
     for t in bld.path.ant_glob('testsuite/unit/test_*.c'):
         name = os.path.splitext(t.name)[0]
