@@ -148,15 +148,25 @@ def build(bld):
         pidl_outputs=['gen/gen_ndr/secrets.h', 'gen/gen_ndr/ndr_secrets.h',
                       'gen/gen_ndr/ndr_secrets.c'])
 
+    # [MS-ICPR] ICertPassage: marshallers and the client stubs, which
+    # call the public dcerpc_binding_handle_call_send()
+    bld(features='pidl', idl='idl/icpr.idl',
+        pidl_args=['--header', '--ndr-parser', '--client'],
+        pidl_outputs=['gen/gen_ndr/icpr.h', 'gen/gen_ndr/ndr_icpr.h',
+                      'gen/gen_ndr/ndr_icpr.c', 'gen/gen_ndr/ndr_icpr_c.h',
+                      'gen/gen_ndr/ndr_icpr_c.c'])
+
     # Generated symbols stay hidden: Samba's private libndr-samba4
     # exports ndr_*_ODJ_* and ndr_*_secrets_* of its own.
     bld.objects(source=['gen/gen_ndr/ndr_odj.c',
-                        'gen/gen_ndr/ndr_secrets.c'],
+                        'gen/gen_ndr/ndr_secrets.c',
+                        'gen/gen_ndr/ndr_icpr.c',
+                        'gen/gen_ndr/ndr_icpr_c.c'],
                 target='odj-ndr',
                 includes=gen_inc,
                 cflags=['-fvisibility=hidden', '-fPIC',
                         '-Wno-unused-but-set-variable'],
-                use='NDR TALLOC SAMBA_UTIL')
+                use='NDR TALLOC SAMBA_UTIL DCERPC TEVENT')
 
     lib_use = ('odj-ndr NDR NDR_STANDARD NDR_NBT TALLOC TEVENT TDB LDB '
                'SAMBA_UTIL SAMBA_ERRORS DCERPC SAMBA_CREDENTIALS '
@@ -201,6 +211,17 @@ def build(bld):
                     cflags=bld.env.WARNINGS,
                     defines=['SRCDIR="%s"' % bld.path.abspath()],
                     use='samba-odj CMOCKA ' + lib_use,
+                    install_path=None)
+
+    # helper programs the blackbox tests drive (not unit tests: the
+    # runner takes every testsuite/test_* for one)
+    for t in bld.path.ant_glob('testsuite/tools/*.c'):
+        name = os.path.splitext(t.name)[0]
+        bld.program(source=[t],
+                    target='testsuite/' + name,
+                    includes=gen_inc,
+                    cflags=bld.env.WARNINGS,
+                    use='samba-odj POPT ' + lib_use,
                     install_path=None)
 
     for t in bld.path.ant_glob('testsuite/fuzz/fuzz_*.c'):
