@@ -211,19 +211,26 @@ cmd_start() {
 		--capture "$CA/capture" --override "$CA/override.json" \
 		--pidfile "$CA_PIDFILE" </dev/null >>"$CA_LOG" 2>&1 &
 	pid=$!
-	if ! odj_wait_for "CA endpoint" "${ODJ_DC_TIMEOUT:-60}" \
-		"$CA/log/wait.log" ca_listening "$ip" "$port" "$pid"; then
+	if ! ca_wait "$ip" "$port" "$pid"; then
 		tail -n 20 "$CA_LOG" >&2
 		kill "$pid" 2>/dev/null || true
-		exit 1
+		odj_die "the CA endpoint did not start (log: $CA_LOG)"
 	fi
 	odj_say "CA endpoint on $ip (epmapper 135, ICertPassage $port), pid $pid"
 }
 
-ca_listening() {
-	odj_alive "$3" || { echo "exited"; return 2; }
-	[ -s "$CA_PIDFILE" ] && odj_tcp_listening "$1" 135 &&
-		odj_tcp_listening "$1" "$2"
+# IP PORT PID: both ports listen, or the endpoint died (no point waiting)
+ca_wait() {
+	local deadline=$((SECONDS + ${ODJ_DC_TIMEOUT:-60}))
+	while [ "$SECONDS" -lt "$deadline" ]; do
+		odj_alive "$3" || return 1
+		if [ -s "$CA_PIDFILE" ] && odj_tcp_listening "$1" 135 &&
+			odj_tcp_listening "$1" "$2"; then
+			return 0
+		fi
+		sleep 0.1
+	done
+	return 1
 }
 
 cmd_stop() {

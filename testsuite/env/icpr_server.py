@@ -82,6 +82,7 @@ CT_FLAG_NO_SECURITY_EXTENSION = 0x80000
 CT_FLAG_SUBJECT_ALT_REQUIRE_DNS = 0x08000000
 CT_FLAG_SUBJECT_REQUIRE_DNS_AS_CN = 0x10000000
 EPMAPPER_STATUS_NO_MORE_ENTRIES = 0x16c9a0d6
+VT_MAGIC = bytes([0x8a, 0xe3, 0x13, 0x71, 0x02, 0xf4, 0x36, 0x71])
 
 E_INVALIDARG = 0x80070057
 NTE_BAD_SIGNATURE = 0x80090006
@@ -365,9 +366,15 @@ class CA:
         b = b.add_extension(
             x509.SubjectKeyIdentifier.from_public_key(csr.public_key()),
             critical=False)
-        b = b.add_extension(
-            x509.AuthorityKeyIdentifier.from_issuer_public_key(
-                self.key.public_key()), critical=False)
+        try:
+            ski = self.cert.extensions.get_extension_for_class(
+                x509.SubjectKeyIdentifier).value
+            aki = x509.AuthorityKeyIdentifier.\
+                from_issuer_subject_key_identifier(ski)
+        except x509.ExtensionNotFound:
+            aki = x509.AuthorityKeyIdentifier.from_issuer_public_key(
+                self.key.public_key())
+        b = b.add_extension(aki, critical=False)
         oid, ext = template_extension(tmpl)
         b = b.add_extension(x509.UnrecognizedExtension(
             ObjectIdentifier(oid), ext), critical=False)
@@ -616,13 +623,16 @@ class Connection(socketserver.BaseRequestHandler):
         except Refused as e:
             log('call %d refused: %s' % (p.call_id, e))
             if p.ptype == dcerpc.DCERPC_PKT_BIND:
+                # as Samba's dcesrv_core: authentication failures give
+                # reason 0, "not specified"
                 nak = dcerpc.bind_nak()
-                nak.reject_reason = e.status
+                nak.reject_reason = e.status if e.status < 0x10 else 0
                 nak.num_versions = 0
                 self.send(self.packet(dcerpc.DCERPC_PKT_BIND_NAK,
                                       p.call_id, nak))
                 return False
             self.fault(p.call_id, e.status)
+            # a failed alter_context or auth3 ends the association
             return p.ptype == dcerpc.DCERPC_PKT_REQUEST
 
     # bind and alter_context: presentation contexts and authentication
@@ -692,8 +702,9 @@ class Connection(socketserver.BaseRequestHandler):
         if done:
             self.auth_done = True
             si = self.g.session_info()
-            log('authenticated %s\\%s' % (si.info.domain_name,
-                                          si.info.account_name))
+            log('authenticated %s\\%s (auth type %d, level %d)' % (
+                si.info.domain_name, si.info.account_name, self.auth[0],
+                self.auth[1]))
         return token
 
     def auth_blob(self, token):
@@ -758,12 +769,42 @@ class Connection(socketserver.BaseRequestHandler):
         if not p.pfc_flags & dcerpc.DCERPC_PFC_FLAG_LAST:
             return True
         stub, self.fragments = self.fragments, b''
+        stub = self.verification_trailer(p, stub)
         if self.iface == EPM:
             out = self.srv.epm_map(r.opnum, stub)
         else:
             out = self.icpr_call(r.opnum, stub)
         self.respond(p.call_id, r.context_id, out)
         return True
+
+    def verification_trailer(self, p, stub):
+        """[MS-RPCE] 2.2.2.13: check and strip the client's trailer."""
+        start = max(0, len(stub) - dcerpc.DCERPC_SEC_VT_MAX_SIZE)
+        ofs = stub.rfind(VT_MAGIC, start)
+        while ofs >= 0 and ofs % 4:
+            ofs = stub.rfind(VT_MAGIC, start, ofs)
+        if ofs < 0:
+            return stub
+        vt = ndr_unpack(dcerpc.sec_verification_trailer, stub[ofs:])
+        r = p.u
+        for c in vt.commands:
+            cmd = c.command & dcerpc.DCERPC_SEC_VT_COMMAND_ENUM
+            if cmd == dcerpc.DCERPC_SEC_VT_COMMAND_PCONTEXT:
+                ok = (_syntax(c.u.abstract_syntax) == self.iface and
+                      _syntax(c.u.transfer_syntax) == NDR32)
+            elif cmd == dcerpc.DCERPC_SEC_VT_COMMAND_HEADER2:
+                h = c.u
+                ok = (h.ptype == dcerpc.DCERPC_PKT_REQUEST and
+                      h.call_id == p.call_id and
+                      h.context_id == r.context_id and h.opnum == r.opnum)
+            else:
+                ok = cmd == dcerpc.DCERPC_SEC_VT_COMMAND_BITMASK1 or \
+                    not c.command & dcerpc.DCERPC_SEC_VT_MUST_PROCESS
+            if not ok:
+                raise Refused(dcerpc.DCERPC_FAULT_ACCESS_DENIED,
+                              'verification trailer command %d does not '
+                              'match the call' % cmd)
+        return stub[:ofs]
 
     def unprotect(self, p, pdu):
         r = p.u

@@ -13,7 +13,8 @@
  *       makes an RSA key and a PKCS #10 for DNSNAME (the CA must ignore
  *       it: AD CS builds the names from AD), enrolls, prints the CA's
  *       answer and the certificate's fields, checks the certificate is
- *       for the key, writes DIR/cert.pem, DIR/chain.pem, DIR/pkcs7.der.
+ *       for the key; writes DIR/csr.der, and DIR/cert.pem, DIR/chain.pem,
+ *       DIR/pkcs7.der when issued.
  *
  * Exit: 0 issued (or CA found), 2 pending, 3 denied, 1 anything else.
  */
@@ -235,6 +236,12 @@ static int enroll(TALLOC_CTX *ctx, struct loadparm_context *lp,
 		return 1;
 	}
 	r.csr = data_blob_const(csr.data, csr.size);
+	if (o->out != NULL && !write_pem(o->out, "csr.der", &r.csr, 1, true)) {
+		fprintf(stderr, "icpr_enroll: cannot write to %s\n", o->out);
+		gnutls_free(csr.data);
+		gnutls_x509_privkey_deinit(key);
+		return 1;
+	}
 	status = odj_adcs_enroll(ctx, lp, &r, &resp, &why);
 	gnutls_free(csr.data);
 	if (resp != NULL) {
