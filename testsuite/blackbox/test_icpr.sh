@@ -16,7 +16,8 @@ odj_scratch
 S=$ODJ_SCRATCH
 PY=/usr/bin/python3
 CA_SH=$ODJ_TOP/testsuite/env/ca.sh
-ENROLL=$ODJ_TOP/bin/default/testsuite/icpr_enroll
+# the ASan pass of testsuite/run sets ODJ to bin/asan/odj: its build
+ENROLL=$(dirname "$ODJ")/testsuite/icpr_enroll
 CHECK=$ODJ_TOP/testsuite/blackbox/icpr_codec_check.py
 CA_DIR=$ODJ_DC_PREFIX/ca
 CA_NAME="ODJ Test CA"
@@ -137,14 +138,25 @@ printf '{"request_id": 4294967294, "disposition": 2148089860,
  "message": "Verweigert \\u2013 Zugriff \\u00fc \\u62d2\\u5426\\r\\n"}\n' \
 	>"$CA_DIR/override.json"
 enroll --template Machine --account "$M1\$" --password-file "$S/$M1.pw" \
-	>"$S/override.out" 2>&1
+	>"$S/override.out" 2>"$S/override.err"
 rc=$?
 check "codec: HRESULT disposition 0x80094004 is a refusal (exit 3)" \
 	"[ $rc = 3 ]"
 testit "codec: request id, HRESULT, UTF-16 message decoded" \
 	$PY "$CHECK" response "$(last_capture rsp)" "$S/override.out"
 check "codec: the refusal names the CA, request and disposition" \
-	"grep -q \"CA '$CA_NAME' did not issue request 4294967294 (disposition 0x80094004): Verweigert\" $S/override.out"
+	"grep -q \"CA '$CA_NAME' did not issue request 4294967294 (disposition 0x80094004): Verweigert\" $S/override.err"
+# 6000 UTF-16 characters: a response of three sealed fragments
+$PY -c 'import json; print(json.dumps({"request_id": 77, "disposition": 2,
+    "message": "".join(chr(0x41 + i % 26) for i in range(6000))}))' \
+	>"$CA_DIR/override.json"
+enroll --template Machine --account "$M1\$" --password-file "$S/$M1.pw" \
+	>"$S/long.out" 2>"$S/long.err"
+rc=$?
+check "codec: CR_DISP_DENIED with a 12 kB message (fragments) (exit 3)" \
+	"[ $rc = 3 ] && grep -q 'denied request 77: ABCDEFG' $S/long.err"
+testit "codec: fragmented response reassembled, field by field" \
+	$PY "$CHECK" response "$(last_capture rsp)" "$S/long.out"
 printf '{"request_id": 0, "disposition": 0, "error": 2147942487}\n' \
 	>"$CA_DIR/override.json"
 testit_exit "codec: a non-zero return value (E_INVALIDARG) is a refusal" 3 \

@@ -267,6 +267,22 @@ static int enroll(TALLOC_CTX *ctx, struct loadparm_context *lp,
 	return rc;
 }
 
+/* popt hands out malloc()ed copies for POPT_ARG_STRING */
+static void free_opts(struct opts *o)
+{
+	const char **s[] = {
+		&o->conf, &o->dc, &o->domain, &o->user, &o->tmpl, &o->ca,
+		&o->ca_host, &o->account, &o->password_file, &o->realm,
+		&o->csr_name, &o->binding, &o->out,
+	};
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(s); i++) {
+		free(discard_const_p(char, *s[i]));
+		*s[i] = NULL;
+	}
+}
+
 int main(int argc, const char **argv)
 {
 	struct opts o = { .wait = 0 };
@@ -306,6 +322,8 @@ int main(int argc, const char **argv)
 	    !lpcfg_load(lp, o.conf)) {
 		fprintf(stderr, "usage: icpr_enroll find-ca|enroll -s CONF "
 			"...\n");
+		poptFreeContext(pc);
+		free_opts(&o);
 		return 1;
 	}
 	if (strcmp(cmd, "find-ca") == 0) {
@@ -318,5 +336,6 @@ int main(int argc, const char **argv)
 	}
 	poptFreeContext(pc);
 	talloc_free(ctx);
+	free_opts(&o);
 	return rc;
 }
