@@ -18,8 +18,8 @@ struct odj_adcs_ca {
 	const char *dn;
 	const char *name;		/* cn: what pwszAuthority names */
 	const char *dns_host;		/* dNSHostName: where it listens */
-	const char **templates;		/* certificateTemplates, NULL-ended */
-	DATA_BLOB ca_cert;		/* cACertificate (DER), may be empty */
+	const char **templates;	/* certificateTemplates, NULL-ended */
+	DATA_BLOB ca_cert;		/* cACertificate (DER), or empty */
 };
 
 /**
@@ -74,9 +74,9 @@ struct odj_adcs_request {
 
 /** What the CA answered. */
 struct odj_adcs_response {
-	uint32_t disposition;		/* CR_DISP_*, or a refusal HRESULT */
+	uint32_t disposition;		/* CR_DISP_*, or an HRESULT */
 	uint32_t request_id;
-	char *message;			/* pctbDispositionMessage, UTF-8 */
+	char *message;			/* the disposition message */
 	DATA_BLOB cert;			/* pctbEncodedCert, DER */
 	DATA_BLOB pkcs7;		/* pctbCert as received */
 	DATA_BLOB *chain;		/* from pctbCert, without the */

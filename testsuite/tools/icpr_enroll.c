@@ -252,7 +252,7 @@ static int enroll(TALLOC_CTX *ctx, struct loadparm_context *lp,
 		return fail("enrolling", status, why);
 	}
 	if (!same_key(resp->cert, key)) {
-		fprintf(stderr, "icpr_enroll: certificate is not for our key\n");
+		fprintf(stderr, "icpr_enroll: not our key's certificate\n");
 		rc = 1;
 	}
 	gnutls_x509_privkey_deinit(key);
