@@ -460,7 +460,7 @@ static char *message_text(TALLOC_CTX *mem_ctx, const struct CERTTRANSBLOB *b)
 				   &text, &len)) {
 		return talloc_strdup(mem_ctx, "(not UTF-16)");
 	}
-	/* Windows ends its messages with CR LF */
+	/* a line end or blanks at the end are no part of the message */
 	while (len > 0 && (text[len - 1] == '\n' || text[len - 1] == '\r' ||
 			   text[len - 1] == ' ')) {
 		text[--len] = '\0';
