@@ -172,17 +172,30 @@ def build(bld):
         pidl_outputs=['gen/gen_ndr/secrets.h', 'gen/gen_ndr/ndr_secrets.h',
                       'gen/gen_ndr/ndr_secrets.c'])
 
+    # [MS-ICPR] ICertPassage: marshallers and the client stubs, which
+    # call the public dcerpc_binding_handle_call_send()
+    bld(features='pidl', idl='idl/icpr.idl', name='pidl-icpr',
+        pidl_args=['--header', '--ndr-parser', '--client'],
+        pidl_outputs=['gen/gen_ndr/icpr.h', 'gen/gen_ndr/ndr_icpr.h',
+                      'gen/gen_ndr/ndr_icpr.c', 'gen/gen_ndr/ndr_icpr_c.h',
+                      'gen/gen_ndr/ndr_icpr_c.c'])
+
     # Generated symbols stay hidden: Samba's private libndr-samba4
     # exports ndr_*_ODJ_* and ndr_*_secrets_* of its own.  The ODJ
     # structures belong to the codec, the secrets.tdb record to the
-    # client.
-    for idl, layer in (('odj', 'codec'), ('secrets', 'client')):
-        bld.objects(source=['gen/gen_ndr/ndr_%s.c' % idl],
+    # client, the MS-ICPR client (AD CS enrollment) to the DC side.
+    ndr_objects = (
+        ('codec', ['odj'], 'NDR TALLOC SAMBA_UTIL'),
+        ('client', ['secrets'], 'NDR TALLOC SAMBA_UTIL'),
+        ('dc', ['icpr', 'icpr_c'], 'NDR TALLOC SAMBA_UTIL DCERPC TEVENT'),
+    )
+    for layer, idls, use in ndr_objects:
+        bld.objects(source=['gen/gen_ndr/ndr_%s.c' % i for i in idls],
                     target='odj-ndr-' + layer,
                     includes=gen_inc,
                     cflags=['-fvisibility=hidden', '-fPIC',
                             '-Wno-unused-but-set-variable'],
-                    use='NDR TALLOC SAMBA_UTIL')
+                    use=use)
 
     ext_use = ('NDR NDR_STANDARD NDR_NBT TALLOC TEVENT TDB LDB '
                'SAMBA_UTIL SAMBA_ERRORS DCERPC SAMBA_CREDENTIALS '
@@ -193,7 +206,8 @@ def build(bld):
     # helpers), codec (the blob and the formats inside it), client (the
     # joining machine), dc (talking to domain controllers).
     for layer, below in LIB_LAYERS:
-        ndr = {'codec': 'odj-ndr-codec ', 'client': 'odj-ndr-client '}
+        ndr = {'codec': 'odj-ndr-codec ', 'client': 'odj-ndr-client ',
+               'dc': 'odj-ndr-dc '}
         bld.stlib(source=bld.path.ant_glob('source/lib/%s/*.c' % layer),
                   target='odj_' + layer,
                   includes=gen_inc,
@@ -254,6 +268,17 @@ def build(bld):
                     cflags=bld.env.WARNINGS,
                     defines=['SRCDIR="%s"' % bld.path.abspath()],
                     use='CMOCKA ' + all_use,
+                    install_path=None)
+
+    # helper programs the blackbox tests drive (not unit tests: the
+    # runner takes every testsuite/test_* for one)
+    for t in bld.path.ant_glob('testsuite/tools/*.c'):
+        name = os.path.splitext(t.name)[0]
+        bld.program(source=[t],
+                    target='testsuite/' + name,
+                    includes=gen_inc,
+                    cflags=bld.env.WARNINGS,
+                    use=all_use,
                     install_path=None)
 
     for t in bld.path.ant_glob('testsuite/fuzz/fuzz_*.c'):
