@@ -17,6 +17,10 @@
 #ifndef ODJ_VERSION
 #define ODJ_VERSION "0.1.0"
 #endif
+/* the Samba we are built against: the wscript's configure says */
+#ifndef ODJ_SAMBA_VERSION
+#define ODJ_SAMBA_VERSION "(unknown)"
+#endif
 
 struct odj_subcommand {
 	const char *name;
@@ -328,7 +332,9 @@ int main(int argc, const char **argv)
 				goto done;
 			}
 		} else if (opt == OPT_VERSION) {
-			printf("odj (samba-odj) %s\n", ODJ_VERSION);
+			printf("odj (samba-odj) %s\n"
+			       "built against Samba %s\n",
+			       ODJ_VERSION, ODJ_SAMBA_VERSION);
 			ret = ODJ_EXIT_OK;
 			goto done;
 		}
