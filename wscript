@@ -352,8 +352,19 @@ def install_build(bld):
                           bld.path.find_or_declare('docs/odj.8'))
     docs = [bld.path.find_node('README')] + bld.path.ant_glob('docs/*.md')
     bld.install_files('${DOCDIR}', docs)
-    bld.install_files('${DOCDIR}/examples',
-                      bld.path.ant_glob('docs/examples/*'))
+    # the examples name /usr/bin/odj: the installed copies name ${BINDIR}'s
+    examples = []
+    for src in bld.path.ant_glob('docs/examples/*'):
+        tgt = bld.path.find_or_declare(src.path_from(bld.path))
+        bld(rule=example_with_bindir, source=src, target=tgt)
+        examples.append(tgt)
+    bld.install_files('${DOCDIR}/examples', examples)
+
+
+def example_with_bindir(task):
+    text = task.inputs[0].read()
+    odj = os.path.join(task.env.BINDIR, 'odj')
+    task.outputs[0].write(text.replace('/usr/bin/odj', odj))
 
 
 class ReleaseTarball(Context.Context):
