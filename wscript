@@ -1,12 +1,13 @@
 #!/usr/bin/env python3
 # samba-odj build: a plain waf wscript (not Samba's wafsamba), linking only
 # Samba's public libraries found with pkg-config.  pidl and the Samba IDLs
-# come from the source package that buildtools/bootstrap fetched.
+# come from the source package that buildtools/bootstrap fetched, or from
+# a release tarball's third_party/samba (see the install section below).
 
 import os
 import subprocess
 
-from waflib import Task, TaskGen, Utils
+from waflib import Context, Logs, Task, TaskGen, Utils
 
 APPNAME = 'samba-odj'
 VERSION = '0.1.0'
@@ -58,6 +59,7 @@ def options(opt):
                    help='treat warnings in our own code as errors')
     opt.add_option('--fuzz', action='store_true', default=False,
                    help='build the libFuzzer harnesses (needs CC=clang)')
+    install_options(opt)
 
 
 def configure(conf):
@@ -76,10 +78,7 @@ def configure(conf):
     conf.check_cfg(package='cmocka', uselib_store='CMOCKA',
                    args=['--cflags', '--libs'])
 
-    src = conf.path.find_dir('bin/samba-src')
-    if src is None or src.find_node('pidl/pidl') is None:
-        conf.fatal('Samba source tree missing; run buildtools/bootstrap')
-    conf.env.SAMBA_SRC = src.abspath()
+    find_samba_build_tools(conf)
     conf.find_program('perl', var='PERL')
     conf.find_program('xsltproc', var='XSLTPROC', mandatory=False)
 
@@ -104,6 +103,7 @@ def configure(conf):
         conf.env.append_value('CFLAGS', fuzz)
         conf.env.append_value('LINKFLAGS', ['-fsanitize=address,undefined'])
     conf.env.FUZZ = conf.options.fuzz
+    install_configure(conf)
 
 
 class pidl(Task.Task):
@@ -238,7 +238,7 @@ def build(bld):
     cli_sources = bld.path.ant_glob('source/cli/*.c',
                                     excl=['source/cli/dc_exec.c'])
     dc_cli_sources = bld.path.ant_glob('source/cli/dc/*.c')
-    libexecdir = os.path.join(bld.env.PREFIX, 'libexec', 'samba-odj')
+    libexecdir = bld.env.ODJ_LIBEXECDIR
     bld.program(source=cli_sources + ['source/cli/dc_exec.c'],
                 target='odj',
                 includes=gen_inc + ['source/cli'],
@@ -255,11 +255,6 @@ def build(bld):
                 install_path=libexecdir,
                 env=whole(),
                 use=all_use)
-    # Group Policy from the blob, applied offline by python3-samba's
-    # samba.gp extensions (requestodj runs it)
-    bld.install_as(os.path.join(libexecdir, 'odj-gp-apply'),
-                   'source/gp/odj-gp-apply', chmod=0o755)
-
     for t in bld.path.ant_glob('testsuite/unit/test_*.c'):
         name = os.path.splitext(t.name)[0]
         bld.program(source=[t],
@@ -300,3 +295,148 @@ def build(bld):
             source='docs/odj.8.xml', target='docs/odj.8',
             # docbook-xsl chatters on stderr about every page
             quiet=True)
+    install_build(bld)
+
+
+# ---------------------------------------------------------------------
+# Install and release (issue 18): where pidl and the Samba IDLs come from
+# (a release tarball's bundled copy, else the bootstrap's Samba source),
+# the version strings, what `waf install` puts where, and `waf dist`.
+# ---------------------------------------------------------------------
+
+# buildtools/dist puts Samba's pidl, waflib and IDLs here, at their paths
+# in Samba's tree; the waf launcher looks here first too
+BUNDLED_SAMBA = 'third_party/samba'
+DOCBOOK_MAN_XSL = ('/usr/share/xml/docbook/stylesheet/docbook-xsl/'
+                   'manpages/docbook.xsl')
+
+
+def install_options(opt):
+    # --prefix, --bindir, --libexecdir, --mandir, --docdir, ...
+    opt.load('gnu_dirs')
+    opt.add_option('--without-man', action='store_true', default=False,
+                   help='do not build or install the man page '
+                        '(no xsltproc or docbook-xsl)')
+
+
+def find_samba_build_tools(conf):
+    """pidl and Samba's IDLs: a release tarball's bundled copy, or in a
+    git checkout the Samba source that buildtools/bootstrap fetched.  A
+    tarball never falls back to the bootstrap's cache."""
+    bundled = conf.path.find_dir(BUNDLED_SAMBA)
+    if bundled is not None:
+        src = bundled
+        if src.find_node('pidl/pidl') is None:
+            conf.fatal('%s is incomplete (no pidl/pidl): unpack the '
+                       'release tarball again' % src.abspath())
+    else:
+        src = conf.path.find_dir('bin/samba-src')
+        if src is None or src.find_node('pidl/pidl') is None:
+            conf.fatal('Samba source tree missing; run '
+                       'buildtools/bootstrap (or build from a release '
+                       'tarball, which carries it)')
+    conf.env.SAMBA_SRC = src.abspath()
+    conf.msg('Checking for pidl and Samba\'s IDLs', conf.env.SAMBA_SRC)
+
+
+def samba_version(conf):
+    """The installed Samba's version (samba/version.h from samba-dev),
+    with the Debian package version when there is one."""
+    header = None
+    for inc in conf.env.INCLUDES_SAMBA_UTIL:
+        path = os.path.join(inc, 'samba', 'version.h')
+        if os.path.exists(path):
+            header = path
+            break
+    if header is None:
+        conf.fatal('samba/version.h not found (samba-dev)')
+    version = None
+    with open(header) as f:
+        for line in f:
+            words = line.split()
+            if (len(words) == 3 and words[0] == '#define' and
+                    words[1] == 'SAMBA_VERSION_OFFICIAL_STRING'):
+                version = words[2].strip('"')
+    if version is None:
+        conf.fatal('no SAMBA_VERSION_OFFICIAL_STRING in %s' % header)
+    try:
+        deb = subprocess.run(['dpkg-query', '-W', '-f', '${Version}',
+                              'samba-libs'], stdout=subprocess.PIPE,
+                             stderr=subprocess.DEVNULL, text=True)
+    except OSError:
+        deb = None
+    if deb is not None and deb.returncode == 0 and deb.stdout:
+        return version, '%s (samba-libs %s)' % (version, deb.stdout)
+    return version, version
+
+
+def install_configure(conf):
+    conf.load('gnu_dirs')
+    conf.env.ODJ_LIBEXECDIR = os.path.join(conf.env.LIBEXECDIR, 'samba-odj')
+
+    # odj --version: ours and the Samba we are built against
+    version, described = samba_version(conf)
+    conf.msg('Checking the Samba version', described)
+    conf.env.append_value('DEFINES', [
+        'ODJ_VERSION="%s"' % VERSION,
+        'ODJ_SAMBA_VERSION="%s"' % described,
+    ])
+    # pidl writes code for the libndr of its own Samba release
+    bundled = conf.path.find_node(BUNDLED_SAMBA + '/VERSION')
+    if bundled is not None:
+        pidl_from = bundled.read().strip()
+        if pidl_from.split('.')[:2] != version.split('.')[:2]:
+            Logs.warn('pidl is Samba %s\'s, the installed Samba is %s: '
+                      'if the generated NDR code does not build, make '
+                      'the tarball from a checkout bootstrapped on this '
+                      'Samba (buildtools/dist)' % (pidl_from, version))
+
+    conf.env.ODJ_MAN = not conf.options.without_man
+    if conf.env.ODJ_MAN and (not conf.env.XSLTPROC or
+                             not os.path.exists(DOCBOOK_MAN_XSL)):
+        conf.fatal('the man page needs xsltproc and %s (Debian: xsltproc '
+                   'docbook-xsl); or configure --without-man' %
+                   DOCBOOK_MAN_XSL)
+    if not conf.env.ODJ_MAN:
+        conf.env.XSLTPROC = []
+
+
+def install_build(bld):
+    """odj and odj-dc install themselves (${BINDIR}, ODJ_LIBEXECDIR);
+    here: the Group Policy helper, the man page, the docs, the
+    examples."""
+    # Group Policy from the blob, applied offline by python3-samba's
+    # samba.gp extensions (requestodj runs it)
+    bld.install_as('${ODJ_LIBEXECDIR}/odj-gp-apply',
+                   'source/gp/odj-gp-apply', chmod=0o755)
+    if bld.env.ODJ_MAN:
+        bld.install_files('${MANDIR}/man8',
+                          bld.path.find_or_declare('docs/odj.8'))
+    docs = [bld.path.find_node('README')] + bld.path.ant_glob('docs/*.md')
+    bld.install_files('${DOCDIR}', docs)
+    # the examples name /usr/bin/odj: the installed copies name ${BINDIR}'s
+    examples = []
+    for src in bld.path.ant_glob('docs/examples/*'):
+        tgt = bld.path.find_or_declare(src.path_from(bld.path))
+        bld(rule=example_with_bindir, source=src, target=tgt)
+        examples.append(tgt)
+    bld.install_files('${DOCDIR}/examples', examples)
+
+
+def example_with_bindir(task):
+    text = task.inputs[0].read()
+    odj = os.path.join(task.env.BINDIR, 'odj')
+    task.outputs[0].write(text.replace('/usr/bin/odj', odj))
+
+
+class ReleaseTarball(Context.Context):
+    '''makes the release tarball, with the build tools (buildtools/dist)'''
+    cmd = 'dist'
+    fun = 'dist'
+
+
+def dist(ctx):
+    '''makes the release tarball, with pidl, waf and Samba's IDLs'''
+    script = os.path.join(ctx.path.abspath(), 'buildtools', 'dist')
+    if subprocess.call([script]) != 0:
+        ctx.fatal('buildtools/dist failed')

@@ -17,6 +17,10 @@
 #ifndef ODJ_VERSION
 #define ODJ_VERSION "0.1.0"
 #endif
+/* the Samba we are built against: the wscript's configure says */
+#ifndef ODJ_SAMBA_VERSION
+#define ODJ_SAMBA_VERSION "(unknown)"
+#endif
 
 /*
  * The DC side (credentials, LDAP, SMB) is in odj-dc only.  odj, what a
@@ -211,8 +215,11 @@ int main(int argc, const char **argv)
 	}
 	if (ret == ODJ_EXIT_OK && cli.version && cli.json) {
 		odj_cli_doc_str(&cli, "odj_version", ODJ_VERSION);
+		odj_cli_doc_str(&cli, "samba_version", ODJ_SAMBA_VERSION);
 	} else if (ret == ODJ_EXIT_OK && cli.version) {
-		printf("odj (samba-odj) %s\n", ODJ_VERSION);
+		printf("odj (samba-odj) %s\n"
+		       "built against Samba %s\n",
+		       ODJ_VERSION, ODJ_SAMBA_VERSION);
 	} else if (ret == ODJ_EXIT_OK && cmd == NULL) {
 		/* --help alone; without it, a usage error */
 		usage(cli.help ? stdout : stderr, &cli);
