@@ -213,6 +213,12 @@ struct odj_dc;
 int odj_cli_extensions(struct odj_cli *cli, struct odj_dc *dc,
 		   const struct odj_args *args,
 		   struct odj_provision_request *r);
+/*
+ * Which DC a provisioning talks to and why: on stderr when the locator
+ * chose it, in the --json document ("dc_choices") always
+ */
+void odj_cli_dc_choice(const struct odj_cli *cli, const struct odj_dc *dc,
+		       bool located);
 int odj_cmd_requestodj(struct odj_cli *cli);
 /* provision batch=FILE: called by odj_cmd_provision with its arguments */
 int odj_cmd_provision_batch(struct odj_cli *cli, const struct odj_args *args);

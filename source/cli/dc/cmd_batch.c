@@ -248,6 +248,9 @@ static int connect_dcs(struct odj_cli *cli, const struct odj_args *args,
 	const char *list = odj_args_get(args, "dcname");
 	struct odj_dc_spec spec = {
 		.domain = odj_args_get(args, "domain"),
+		.site = odj_args_get(args, "psite") != NULL ?
+			odj_args_get(args, "psite") :
+			odj_args_get(args, "dsite"),
 		.krb5_ccache = cli->krb5_ccache,
 	};
 	struct loadparm_context *lp_ctx = NULL;
@@ -284,6 +287,7 @@ static int connect_dcs(struct odj_cli *cli, const struct odj_args *args,
 		if (!NT_STATUS_IS_OK(status)) {
 			return odj_cli_fail(cli, status, why);
 		}
+		odj_cli_dc_choice(cli, dcs[n], name == NULL);
 		n++;
 	} while (name != NULL && (name = strtok_r(NULL, ",", &save)) != NULL);
 	*_dcs = dcs;

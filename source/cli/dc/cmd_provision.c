@@ -172,11 +172,13 @@ int odj_cmd_provision(struct odj_cli *cli)
 
 	spec.domain = odj_args_get(args, "domain");
 	spec.dcname = dcname;
+	spec.site = r.jp2.site;
 	spec.krb5_ccache = cli->krb5_ccache;
 	status = odj_dc_connect(ctx, ev, lp_ctx, creds, &spec, &dc, &why);
 	if (!NT_STATUS_IS_OK(status)) {
 		return odj_cli_fail(cli, status, why);
 	}
+	odj_cli_dc_choice(cli, dc, dcname == NULL);
 	ret = odj_cli_extensions(cli, dc, args, &r);
 	if (ret != ODJ_EXIT_OK) {
 		return ret;

@@ -119,3 +119,13 @@ int odj_cli_extensions(struct odj_cli *cli, struct odj_dc *dc,
 	r->extensions = extensions;
 	return ODJ_EXIT_OK;
 }
+
+void odj_cli_dc_choice(const struct odj_cli *cli, const struct odj_dc *dc,
+		       bool located)
+{
+	if (cli->json) {
+		odj_cli_doc_append(cli, "dc_choices", odj_dc_info(dc)->choice);
+	} else if (located) {
+		fprintf(stderr, "Using DC %s\n", odj_dc_info(dc)->choice);
+	}
+}

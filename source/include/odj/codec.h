@@ -258,6 +258,7 @@ struct odj_dc_info {
 	const char *domain_dn;
 	const char *config_dn;
 	const char *computers_dn;	/* the well-known Computers container */
+	const char *choice;		/* how the DC was chosen, for people */
 };
 
 

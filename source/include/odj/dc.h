@@ -29,6 +29,8 @@ struct odj_extensions;
 struct odj_dc_spec {
 	const char *domain;		/* DNS (or, with dcname, NetBIOS) */
 	const char *dcname;		/* NULL: from the SRV records */
+	const char *site;		/* the client's: its DCs first */
+	bool allow_read_only;		/* an RODC will do (no writes) */
 	/*
 	 * The credentials cache the credentials use (--use-krb5-ccache),
 	 * if any: libsmbclient (the GPO fetch) takes Kerberos tickets
@@ -41,8 +43,14 @@ struct odj_dc_spec {
 /**
  * @brief Connect to a DC of @p spec->domain and learn about it.
  *
- * Uses @p spec->dcname if given, else the DNS SRV records of the
- * domain.  The LDAP connection binds with @p creds (Kerberos or NTLM, as
+ * Uses @p spec->dcname if given, else the DC the locator finds as
+ * Windows' and Samba's do: the SRV records of @p spec->site first, then
+ * the domain's, by priority and weight (RFC 2782), trying the next when
+ * one does not answer and, unless @p spec->allow_read_only, skipping
+ * read-only DCs (RODCs; the netlogon reply's DS_WRITABLE_FLAG).  A
+ * dcname= that names a read-only DC fails (NT_STATUS_INVALID_SERVER_STATE)
+ * before anything is written.  odj_dc_info()->choice says which DC and
+ * why.  The LDAP connection binds with @p creds (Kerberos or NTLM, as
  * the credentials say) and is signed and sealed.  Connecting is
  * synchronous (ldb's ldap backend binds inside ldb_connect());
  * everything done over the connection afterwards is asynchronous on

@@ -61,74 +61,6 @@ const char *odj_dc_krb5_ccache(const struct odj_dc *dc)
 	return dc->krb5_ccache;
 }
 
-/* DCs of @p domain from DNS, in SRV priority order. */
-static NTSTATUS find_dcs(TALLOC_CTX *mem_ctx, const char *domain,
-			 const char ***_names, char **why)
-{
-	struct __res_state rs;
-	unsigned char answer[4096];
-	const char **names = NULL;
-	char *qname = NULL;
-	ns_msg msg;
-	int len, i, n, count = 0;
-
-	qname = talloc_asprintf(mem_ctx, "_ldap._tcp.dc._msdcs.%s", domain);
-	if (qname == NULL) {
-		return NT_STATUS_NO_MEMORY;
-	}
-	memset(&rs, 0, sizeof(rs));
-	if (res_ninit(&rs) != 0) {
-		odj_why(mem_ctx, why, "cannot initialise the DNS resolver");
-		return NT_STATUS_NO_LOGON_SERVERS;
-	}
-	len = res_nquery(&rs, qname, ns_c_in, ns_t_srv, answer,
-			 sizeof(answer));
-	res_nclose(&rs);
-	if (len < 0 || ns_initparse(answer, len, &msg) != 0) {
-		odj_why(mem_ctx, why, "no domain controller for %s in DNS "
-			"(no SRV record %s); give one with dcname=", domain,
-			qname);
-		return NT_STATUS_NO_LOGON_SERVERS;
-	}
-	n = ns_msg_count(msg, ns_s_an);
-	names = talloc_zero_array(mem_ctx, const char *, n + 1);
-	if (names == NULL) {
-		return NT_STATUS_NO_MEMORY;
-	}
-	/* lowest priority value first; ties keep DNS order */
-	for (unsigned int prio = 0; prio <= 0xffff && count < n; prio++) {
-		for (i = 0; i < n; i++) {
-			ns_rr rr;
-			char target[NS_MAXDNAME];
-			const unsigned char *rd = NULL;
-
-			if (ns_parserr(&msg, ns_s_an, i, &rr) != 0 ||
-			    ns_rr_type(rr) != ns_t_srv ||
-			    ns_rr_rdlen(rr) < 7) {
-				continue;
-			}
-			rd = ns_rr_rdata(rr);
-			if (ns_get16(rd) != prio) {
-				continue;
-			}
-			if (dn_expand(ns_msg_base(msg), ns_msg_end(msg),
-				      rd + 6, target, sizeof(target)) < 0) {
-				continue;
-			}
-			names[count++] = talloc_strdup(names, target);
-		}
-		if (prio == 0xffff) {
-			break;
-		}
-	}
-	if (count == 0) {
-		odj_why(mem_ctx, why, "no usable SRV record %s", qname);
-		return NT_STATUS_NO_LOGON_SERVERS;
-	}
-	*_names = names;
-	return NT_STATUS_OK;
-}
-
 static const char *msg_string(const struct ldb_message *msg,
 			      const char *attr)
 {
@@ -434,6 +366,164 @@ static NTSTATUS connect_one(TALLOC_CTX *mem_ctx, struct odj_dc *dc,
 	return NT_STATUS_OK;
 }
 
+/*
+ * Connect to @p name and learn what it says about itself and its domain;
+ * a DC of another domain is refused.
+ */
+static NTSTATUS learn_dc(TALLOC_CTX *mem_ctx, struct odj_dc *dc,
+			 struct loadparm_context *lp_ctx,
+			 struct cli_credentials *creds,
+			 const char *domain, const char *name, char **why)
+{
+	const char *ping_domain = NULL;
+	NTSTATUS status;
+
+	status = connect_one(mem_ctx, dc, lp_ctx, creds, name, why);
+	if (NT_STATUS_IS_OK(status)) {
+		status = read_domain(mem_ctx, dc, why);
+	}
+	if (!NT_STATUS_IS_OK(status)) {
+		return status;
+	}
+	/* ping for the DC's own domain; then check it is the one asked */
+	ping_domain = dns_domain_of(mem_ctx, dc->ldb, dc->info.domain_dn);
+	if (ping_domain == NULL) {
+		return NT_STATUS_NO_MEMORY;
+	}
+	status = fill_from_ping(mem_ctx, dc, ping_domain, why);
+	if (!NT_STATUS_IS_OK(status)) {
+		return status;
+	}
+	if (strcasecmp(domain, dc->info.dns_domain) != 0 &&
+	    strcasecmp(domain, dc->info.netbios_domain) != 0) {
+		odj_why(mem_ctx, why, "%s serves domain %s (%s), not %s",
+			dc->info.dc_name, dc->info.dns_domain,
+			dc->info.netbios_domain, domain);
+		return NT_STATUS_NO_SUCH_DOMAIN;
+	}
+	dc->info.dc_address = dc_address(dc, dc->info.dc_name);
+	if (dc->info.dc_address == NULL) {
+		odj_why(mem_ctx, why, "cannot resolve the address of %s",
+			dc->info.dc_name);
+		return NT_STATUS_HOST_UNREACHABLE;
+	}
+	return NT_STATUS_OK;
+}
+
+/* A DC that takes writes: the netlogon reply's WRITABLE and DS flags */
+static bool dc_writable(const struct odj_dc *dc)
+{
+	uint32_t want = NBT_SERVER_WRITABLE | NBT_SERVER_DS;
+
+	return (dc->info.dc_flags & want) == want;
+}
+
+static struct odj_dc *new_dc(TALLOC_CTX *mem_ctx, struct tevent_context *ev,
+			     const struct odj_dc_spec *spec)
+{
+	struct odj_dc *dc = talloc_zero(mem_ctx, struct odj_dc);
+
+	if (dc == NULL) {
+		return NULL;
+	}
+	dc->ev = ev;
+	if (spec->krb5_ccache != NULL) {
+		dc->krb5_ccache = talloc_strdup(dc, spec->krb5_ccache);
+		if (dc->krb5_ccache == NULL) {
+			TALLOC_FREE(dc);
+		}
+	}
+	return dc;
+}
+
+/* dcname=: that DC, and a read-only one refused before any write */
+static NTSTATUS connect_named(TALLOC_CTX *mem_ctx, struct odj_dc *dc,
+			      struct loadparm_context *lp_ctx,
+			      struct cli_credentials *creds,
+			      const struct odj_dc_spec *spec, char **why)
+{
+	NTSTATUS status;
+
+	status = learn_dc(mem_ctx, dc, lp_ctx, creds, spec->domain,
+			  spec->dcname, why);
+	if (!NT_STATUS_IS_OK(status)) {
+		return status;
+	}
+	if (!spec->allow_read_only && !dc_writable(dc)) {
+		odj_why(mem_ctx, why, "%s is a read-only domain controller "
+			"(its netlogon reply has no DS_WRITABLE_FLAG): an "
+			"account is created on a writable DC; name one with "
+			"dcname=, or leave dcname= out", spec->dcname);
+		return NT_STATUS_INVALID_SERVER_STATE;
+	}
+	dc->info.choice = talloc_asprintf(dc, "%s, named by dcname=",
+					  dc->info.dc_name);
+	return dc->info.choice != NULL ? NT_STATUS_OK : NT_STATUS_NO_MEMORY;
+}
+
+/*
+ * No dcname=: the DCs the locator finds, in its order, until one
+ * connects and (unless read-only ones will do) is writable; the choice
+ * and what was skipped, and why, in dc->info.choice.
+ */
+static NTSTATUS connect_located(TALLOC_CTX *mem_ctx, struct odj_dc **_dc,
+				struct tevent_context *ev,
+				struct loadparm_context *lp_ctx,
+				struct cli_credentials *creds,
+				const struct odj_dc_spec *spec, char **why)
+{
+	struct odj_dc_candidate *c = NULL;
+	char *skipped = talloc_strdup(mem_ctx, "");
+	NTSTATUS status;
+	size_t n = 0, i;
+
+	status = odj_locate_dcs(mem_ctx, spec->domain, spec->site, &c, &n,
+				why);
+	for (i = 0; NT_STATUS_IS_OK(status) && i < n; i++) {
+		struct odj_dc *dc = new_dc(mem_ctx, ev, spec);
+		char *reason = NULL;
+
+		if (dc == NULL || skipped == NULL) {
+			return NT_STATUS_NO_MEMORY;
+		}
+		status = learn_dc(mem_ctx, dc, lp_ctx, creds, spec->domain,
+				  c[i].name, &reason);
+		if (NT_STATUS_EQUAL(status, NT_STATUS_LOGON_FAILURE)) {
+			/* the credentials: another DC would say the same */
+			odj_why(mem_ctx, why, "%s", reason);
+			return status;
+		}
+		if (NT_STATUS_IS_OK(status) && !spec->allow_read_only &&
+		    !dc_writable(dc)) {
+			reason = talloc_strdup(mem_ctx, "read-only (an RODC: "
+					       "no DS_WRITABLE_FLAG)");
+			status = NT_STATUS_INVALID_SERVER_STATE;
+		}
+		if (!NT_STATUS_IS_OK(status)) {
+			skipped = talloc_asprintf_append_buffer(
+				skipped, "; skipped %s: %s", c[i].name,
+				reason != NULL ? reason : nt_errstr(status));
+			TALLOC_FREE(dc);
+			status = NT_STATUS_OK;
+			continue;
+		}
+		dc->info.choice = talloc_asprintf(
+			dc, "%s, from %s (priority %u, weight %u)%s",
+			dc->info.dc_name, c[i].source, c[i].priority,
+			c[i].weight, skipped);
+		*_dc = dc;
+		return dc->info.choice != NULL ? NT_STATUS_OK :
+						 NT_STATUS_NO_MEMORY;
+	}
+	if (NT_STATUS_IS_OK(status)) {
+		odj_why(mem_ctx, why, "no %sdomain controller of %s answered%s",
+			spec->allow_read_only ? "" : "writable ",
+			spec->domain, skipped != NULL ? skipped : "");
+		status = NT_STATUS_NO_LOGON_SERVERS;
+	}
+	return status;
+}
+
 NTSTATUS odj_dc_connect(TALLOC_CTX *mem_ctx,
 			struct tevent_context *ev,
 			struct loadparm_context *lp_ctx,
@@ -442,96 +532,32 @@ NTSTATUS odj_dc_connect(TALLOC_CTX *mem_ctx,
 			struct odj_dc **_dc,
 			char **why)
 {
-	const char *domain = spec != NULL ? spec->domain : NULL;
-	const char *dcname = spec != NULL ? spec->dcname : NULL;
 	TALLOC_CTX *tmp_ctx = NULL;
 	struct odj_dc *dc = NULL;
-	const char **names = NULL;
-	const char *ping_domain = NULL;
-	NTSTATUS status = NT_STATUS_NO_LOGON_SERVERS;
-	size_t i;
+	NTSTATUS status;
 
-	if (ev == NULL || lp_ctx == NULL || creds == NULL ||
-	    domain == NULL || domain[0] == '\0') {
+	if (ev == NULL || lp_ctx == NULL || creds == NULL || spec == NULL ||
+	    spec->domain == NULL || spec->domain[0] == '\0') {
 		return NT_STATUS_INVALID_PARAMETER;
 	}
 	tmp_ctx = talloc_new(mem_ctx);
-	dc = talloc_zero(mem_ctx, struct odj_dc);
-	if (tmp_ctx == NULL || dc == NULL) {
-		TALLOC_FREE(tmp_ctx);
-		TALLOC_FREE(dc);
+	if (tmp_ctx == NULL) {
 		return NT_STATUS_NO_MEMORY;
 	}
-	dc->ev = ev;
-	if (spec->krb5_ccache != NULL) {
-		dc->krb5_ccache = talloc_strdup(dc, spec->krb5_ccache);
-		if (dc->krb5_ccache == NULL) {
-			status = NT_STATUS_NO_MEMORY;
-			goto fail;
-		}
-	}
-
-	if (dcname != NULL) {
-		names = talloc_zero_array(tmp_ctx, const char *, 2);
-		if (names == NULL) {
-			status = NT_STATUS_NO_MEMORY;
-			goto fail;
-		}
-		names[0] = dcname;
+	if (spec->dcname != NULL) {
+		dc = new_dc(tmp_ctx, ev, spec);
+		status = dc == NULL ? NT_STATUS_NO_MEMORY :
+			connect_named(tmp_ctx, dc, lp_ctx, creds, spec, why);
 	} else {
-		status = find_dcs(tmp_ctx, domain, &names, why);
-		if (!NT_STATUS_IS_OK(status)) {
-			goto fail;
-		}
-	}
-	for (i = 0; names[i] != NULL; i++) {
-		status = connect_one(tmp_ctx, dc, lp_ctx, creds, names[i],
-				     why);
-		if (NT_STATUS_IS_OK(status) ||
-		    NT_STATUS_EQUAL(status, NT_STATUS_LOGON_FAILURE)) {
-			break;
-		}
+		status = connect_located(tmp_ctx, &dc, ev, lp_ctx, creds,
+					 spec, why);
 	}
 	if (!NT_STATUS_IS_OK(status)) {
-		goto fail;
+		odj_why_move(mem_ctx, why);
+		TALLOC_FREE(tmp_ctx);
+		return status;
 	}
-
-	status = read_domain(tmp_ctx, dc, why);
-	if (!NT_STATUS_IS_OK(status)) {
-		goto fail;
-	}
-	/* ping for the DC's own domain; then check it is the one asked */
-	ping_domain = dns_domain_of(tmp_ctx, dc->ldb, dc->info.domain_dn);
-	if (ping_domain == NULL) {
-		status = NT_STATUS_NO_MEMORY;
-		goto fail;
-	}
-	status = fill_from_ping(tmp_ctx, dc, ping_domain, why);
-	if (!NT_STATUS_IS_OK(status)) {
-		goto fail;
-	}
-	if (strcasecmp(domain, dc->info.dns_domain) != 0 &&
-	    strcasecmp(domain, dc->info.netbios_domain) != 0) {
-		odj_why(tmp_ctx, why, "%s serves domain %s (%s), not %s",
-			dc->info.dc_name, dc->info.dns_domain,
-			dc->info.netbios_domain, domain);
-		status = NT_STATUS_NO_SUCH_DOMAIN;
-		goto fail;
-	}
-	dc->info.dc_address = dc_address(dc, dc->info.dc_name);
-	if (dc->info.dc_address == NULL) {
-		odj_why(tmp_ctx, why, "cannot resolve the address of %s",
-			dc->info.dc_name);
-		status = NT_STATUS_HOST_UNREACHABLE;
-		goto fail;
-	}
+	*_dc = talloc_steal(mem_ctx, dc);
 	TALLOC_FREE(tmp_ctx);
-	*_dc = dc;
 	return NT_STATUS_OK;
-
-fail:
-	odj_why_move(mem_ctx, why);
-	TALLOC_FREE(tmp_ctx);
-	TALLOC_FREE(dc);
-	return status;
 }

@@ -20,6 +20,28 @@ struct tevent_context *odj_dc_ev(const struct odj_dc *dc);
 const char *odj_dc_krb5_ccache(const struct odj_dc *dc);
 
 /*
+ * locator.c: the DCs of a domain, in the order a client tries them: the
+ * SRV records of @p site (NULL: none) first, then the domain's; by
+ * priority, and by weight at random within a priority (RFC 2782).
+ */
+struct odj_dc_candidate {
+	const char *name;
+	uint16_t priority;
+	uint16_t weight;
+	const char *source;		/* "site Branch's SRV record" */
+};
+
+NTSTATUS odj_locate_dcs(TALLOC_CTX *mem_ctx,
+			const char *domain,
+			const char *site,
+			struct odj_dc_candidate **candidates,
+			size_t *num,
+			char **why);
+/* RFC 2782 order of @p c, with @p rnd as the random source */
+void odj_srv_order(struct odj_dc_candidate *c, size_t n,
+		   uint32_t (*rnd)(void *), void *rnd_data);
+
+/*
  * ldap.c: asynchronous LDAP operations over an ldb connection.
  */
 
