@@ -172,11 +172,20 @@ def build(bld):
         pidl_outputs=['gen/gen_ndr/secrets.h', 'gen/gen_ndr/ndr_secrets.h',
                       'gen/gen_ndr/ndr_secrets.c'])
 
+    # MS-DTYP self-relative security descriptors (nTSecurityDescriptor's
+    # owner), for the account-reuse guard on the DC side
+    bld(features='pidl', idl='idl/security_descriptor.idl', name='pidl-sd',
+        pidl_args=['--header', '--ndr-parser'],
+        pidl_outputs=['gen/gen_ndr/security_descriptor.h',
+                      'gen/gen_ndr/ndr_security_descriptor.h',
+                      'gen/gen_ndr/ndr_security_descriptor.c'])
+
     # Generated symbols stay hidden: Samba's private libndr-samba4
     # exports ndr_*_ODJ_* and ndr_*_secrets_* of its own.  The ODJ
     # structures belong to the codec, the secrets.tdb record to the
-    # client.
-    for idl, layer in (('odj', 'codec'), ('secrets', 'client')):
+    # client, security descriptors to the DC side.
+    for idl, layer in (('odj', 'codec'), ('secrets', 'client'),
+                       ('security_descriptor', 'dc')):
         bld.objects(source=['gen/gen_ndr/ndr_%s.c' % idl],
                     target='odj-ndr-' + layer,
                     includes=gen_inc,
@@ -193,7 +202,8 @@ def build(bld):
     # helpers), codec (the blob and the formats inside it), client (the
     # joining machine), dc (talking to domain controllers).
     for layer, below in LIB_LAYERS:
-        ndr = {'codec': 'odj-ndr-codec ', 'client': 'odj-ndr-client '}
+        ndr = {'codec': 'odj-ndr-codec ', 'client': 'odj-ndr-client ',
+               'dc': 'odj-ndr-dc '}
         bld.stlib(source=bld.path.ant_glob('source/lib/%s/*.c' % layer),
                   target='odj_' + layer,
                   includes=gen_inc,

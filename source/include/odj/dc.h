@@ -145,6 +145,27 @@ NTSTATUS odj_provision(TALLOC_CTX *mem_ctx,
 		       struct odj_provision_result **result,
 		       char **why);
 
+/**
+ * @brief The owner of a self-relative security descriptor, as
+ * nTSecurityDescriptor holds it ([MS-DTYP] 2.4.6).
+ *
+ * NT_STATUS_INVALID_SECURITY_DESCR (with a message) for bytes that are
+ * not one, NT_STATUS_NOT_FOUND for one without an owner.
+ */
+NTSTATUS odj_sd_owner(TALLOC_CTX *mem_ctx,
+		      DATA_BLOB sd,
+		      struct ODJ_SID **owner,
+		      char **why);
+
+/**
+ * @brief A self-relative security descriptor that holds only @p owner:
+ * what a modify of nTSecurityDescriptor under the SD flags control
+ * (OWNER_SECURITY_INFORMATION) writes.
+ */
+NTSTATUS odj_sd_owner_only(TALLOC_CTX *mem_ctx,
+			   const struct ODJ_SID *owner,
+			   DATA_BLOB *sd);
+
 /** @brief Delete an account (by DN). */
 NTSTATUS odj_account_delete(TALLOC_CTX *mem_ctx,
 			    struct odj_dc *dc,
