@@ -111,6 +111,35 @@ struct ldb_control **odj_sd_flags_controls(TALLOC_CTX *mem_ctx,
 					   bool critical);
 
 /*
+ * reuse.c: the account-reuse guard of KB5020276 (CVE-2022-38042).
+ */
+
+/* NERR_AccountReuseBlockedByPolicy */
+#define ODJ_NERR_ACCOUNT_REUSE_BLOCKED 0xAAC
+
+struct odj_reuse_verdict {
+	bool allowed;
+	const char *because;		/* allowed: which rule */
+	char *facts;			/* refused: owner, creator, caller */
+	char *refusal;			/* refused: the whole message */
+};
+
+/*
+ * Whether the caller may reset @p account, an entry read with its
+ * nTSecurityDescriptor (under the SD flags control, owner only) and
+ * mS-DS-CreatorSID.  Who the caller is, and the forest root's SID, are
+ * looked up once per connection.  A verdict either way; an error only
+ * for no memory.
+ */
+struct tevent_req *odj_reuse_check_send(TALLOC_CTX *mem_ctx,
+					struct tevent_context *ev,
+					struct odj_dc *dc,
+					const struct ldb_message *account);
+NTSTATUS odj_reuse_check_recv(struct tevent_req *req,
+			      TALLOC_CTX *mem_ctx,
+			      struct odj_reuse_verdict **verdict);
+
+/*
  * certs.c and gpo.c: what the extensions read from the directory.
  */
 
