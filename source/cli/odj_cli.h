@@ -194,6 +194,10 @@ bool odj_cli_provision_request(const struct odj_cli *cli,
 			       const struct odj_args *args,
 			       struct odj_provision_request *r);
 
+/* A provisioning's warnings: on stderr, or in the --json document */
+void odj_cli_print_warnings(const struct odj_cli *cli,
+			    const char * const *warnings);
+
 int odj_cmd_dump(struct odj_cli *cli);
 
 /* In odj: hand a DC-side subcommand to odj-dc (dc_exec.c) */

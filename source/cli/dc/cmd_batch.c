@@ -108,6 +108,10 @@ static void progress(const struct odj_batch_result *r, size_t done,
 	} else if (!b->tty && !b->cli->json) {
 		print_machine(r);
 	}
+	if (r->warnings != NULL) {
+		clear_bar(b);
+		odj_cli_print_warnings(b->cli, r->warnings);
+	}
 	if (b->tty) {
 		draw_bar(b, done, total);
 	} else {

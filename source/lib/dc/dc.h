@@ -55,6 +55,20 @@ struct tevent_req *odj_ldb_search_send(TALLOC_CTX *mem_ctx,
 				       enum ldb_scope scope,
 				       const char * const *attrs,
 				       const char *filter);
+/* The same with LDAP controls (an array ending in NULL, or NULL). */
+struct tevent_req *odj_ldb_search_ctrl_send(TALLOC_CTX *mem_ctx,
+					    struct tevent_context *ev,
+					    struct ldb_context *ldb,
+					    struct ldb_dn *base,
+					    enum ldb_scope scope,
+					    const char * const *attrs,
+					    const char *filter,
+					    struct ldb_control **controls);
+struct tevent_req *odj_ldb_modify_ctrl_send(TALLOC_CTX *mem_ctx,
+					    struct tevent_context *ev,
+					    struct ldb_context *ldb,
+					    const struct ldb_message *msg,
+					    struct ldb_control **controls);
 struct tevent_req *odj_ldb_add_send(TALLOC_CTX *mem_ctx,
 				    struct tevent_context *ev,
 				    struct ldb_context *ldb,
@@ -106,6 +120,46 @@ NTSTATUS odj_ldb_delete_sync(TALLOC_CTX *mem_ctx,
 			     struct ldb_context *ldb,
 			     struct ldb_dn *dn,
 			     char **why);
+
+/*
+ * sd.c: the SD flags control ([MS-ADTS] 3.1.1.3.4.1.11): which parts of
+ * nTSecurityDescriptor a search returns or a modify writes.  A modify
+ * must make it critical: a DC that ignored it would take an owner-only
+ * descriptor for the whole one.
+ */
+#define ODJ_SECINFO_OWNER 0x1
+struct ldb_control **odj_sd_flags_controls(TALLOC_CTX *mem_ctx,
+					   uint32_t secinfo,
+					   bool critical);
+
+/*
+ * reuse.c: the account-reuse guard of KB5020276 (CVE-2022-38042).
+ */
+
+/* NERR_AccountReuseBlockedByPolicy */
+#define ODJ_NERR_ACCOUNT_REUSE_BLOCKED 0xAAC
+
+struct odj_reuse_verdict {
+	bool allowed;
+	const char *because;		/* allowed: which rule */
+	char *facts;			/* refused: owner, creator, caller */
+	char *refusal;			/* refused: the whole message */
+};
+
+/*
+ * Whether the caller may reset @p account, an entry read with its
+ * nTSecurityDescriptor (under the SD flags control, owner only) and
+ * mS-DS-CreatorSID.  Who the caller is, and the forest root's SID, are
+ * looked up once per connection.  A verdict either way; an error only
+ * for no memory.
+ */
+struct tevent_req *odj_reuse_check_send(TALLOC_CTX *mem_ctx,
+					struct tevent_context *ev,
+					struct odj_dc *dc,
+					const struct ldb_message *account);
+NTSTATUS odj_reuse_check_recv(struct tevent_req *req,
+			      TALLOC_CTX *mem_ctx,
+			      struct odj_reuse_verdict **verdict);
 
 /*
  * certs.c and gpo.c: what the extensions read from the directory.
