@@ -52,6 +52,8 @@ static const struct odj_subcommand subcommands[] = {
 	  "Write a blob from known values, with no DC contact" },
 	{ "unattend", NULL, odj_cmd_unattend,
 	  "Write the Windows answer file (unattend.xml) of a blob" },
+	{ "recover", NULL, odj_cmd_recover,
+	  "Finish or roll back a join a kill interrupted" },
 	{ NULL },
 };
 
@@ -191,6 +193,22 @@ static const struct odj_subcommand *find_subcommand(const char *name)
 	return NULL;
 }
 
+/*
+ * A join a kill interrupted is finished (or rolled back) by the next odj
+ * run, whatever it does: requestodj and recover see to it themselves
+ * (an image root, their lock), odj-dc is not a joining machine's tool.
+ */
+static void recover_first(struct odj_cli *cli,
+			  const struct odj_subcommand *cmd)
+{
+#ifdef ODJ_CLIENT_ONLY
+	if (!cli->help && cmd->fn != odj_cmd_requestodj &&
+	    cmd->fn != odj_cmd_recover) {
+		odj_cli_recover_quietly(cli);
+	}
+#endif
+}
+
 int main(int argc, const char **argv)
 {
 	struct odj_cli cli = { .prog = "odj" };
@@ -234,6 +252,7 @@ int main(int argc, const char **argv)
 		odj_args_set_cli(&cli);
 		cli.argv++;
 		cli.argc--;
+		recover_first(&cli, cmd);
 		ret = cmd->fn(&cli);
 	}
 	if (cli.json) {

@@ -32,6 +32,7 @@ struct odj_cli {
 	TALLOC_CTX *mem_ctx;
 	int debuglevel;
 	const char *configfile;
+	bool no_default_config;		/* no -s: no smb.conf, not the default */
 	const char *user;
 	const char *password;
 	int no_pass;
@@ -227,5 +228,8 @@ int odj_cmd_requestodj(struct odj_cli *cli);
 /* provision batch=FILE: called by odj_cmd_provision with its arguments */
 int odj_cmd_provision_batch(struct odj_cli *cli, const struct odj_args *args);
 int odj_cmd_unattend(struct odj_cli *cli);
+int odj_cmd_recover(struct odj_cli *cli);
+/* odj_recover() for this system, its outcome as warnings */
+int odj_cli_recover_quietly(struct odj_cli *cli);
 
 #endif /* _ODJ_CLI_H_ */

@@ -276,6 +276,8 @@ struct loadparm_context *odj_cli_loadparm(struct odj_cli *cli)
 			return NULL;
 		}
 		ok = lpcfg_load(lp_ctx, cli->configfile);
+	} else if (cli->no_default_config) {
+		ok = true;	/* Samba's defaults alone */
 	} else {
 		ok = lpcfg_load_default(lp_ctx);
 	}
