@@ -28,7 +28,9 @@ static struct loadparm_context *recover_loadparm(struct odj_cli *cli,
 			return NULL;
 		}
 		if (access(path, F_OK) == 0) {
-			cli->configfile = path;
+			if (!odj_cli_set_configfile(cli, path)) {
+				return NULL;
+			}
 		} else {
 			cli->no_default_config = true;
 		}

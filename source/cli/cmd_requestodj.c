@@ -113,8 +113,8 @@ static int root_config(struct odj_cli *cli, const struct odj_request *r)
 		return ODJ_EXIT_INTERNAL;
 	}
 	if (access(path, F_OK) == 0) {
-		cli->configfile = path;
-		return ODJ_EXIT_OK;
+		return odj_cli_set_configfile(cli, path) ? ODJ_EXIT_OK :
+							   ODJ_EXIT_INTERNAL;
 	}
 	if (r->client != ODJ_CLIENT_SSSD) {
 		odj_cli_error(cli, "the image has no %s: client=%s needs "

@@ -229,6 +229,8 @@ int odj_cmd_requestodj(struct odj_cli *cli);
 int odj_cmd_provision_batch(struct odj_cli *cli, const struct odj_args *args);
 int odj_cmd_unattend(struct odj_cli *cli);
 int odj_cmd_recover(struct odj_cli *cli);
+/* -s as if given (odj_cli_done() frees it) */
+bool odj_cli_set_configfile(struct odj_cli *cli, const char *path);
 /* odj_recover() for this system, its outcome as warnings */
 int odj_cli_recover_quietly(struct odj_cli *cli);
 

@@ -153,6 +153,8 @@ NTSTATUS odj_journal_lock(TALLOC_CTX *mem_ctx, const char *path,
 		TALLOC_FREE(j);
 		return map_nt_error_from_unix_common(err);
 	}
+	/* a journal a kill left half written (never in place) */
+	odj_remove_stale_tmp(j->path);
 	*_j = j;
 	return NT_STATUS_OK;
 }
@@ -191,6 +193,18 @@ static NTSTATUS journal_add(struct odj_journal *j,
 	return NT_STATUS_OK;
 }
 
+static bool str_list_has(const char **list, const char *s)
+{
+	size_t i;
+
+	for (i = 0; list != NULL && list[i] != NULL; i++) {
+		if (strcmp(list[i], s) == 0) {
+			return true;
+		}
+	}
+	return false;
+}
+
 static NTSTATUS intent_line(struct odj_journal *j, const char *kind,
 			    const char *path, char **why)
 {
@@ -220,25 +234,26 @@ static NTSTATUS intent_line(struct odj_journal *j, const char *kind,
 
 NTSTATUS odj_journal_begin(struct odj_journal *j, char **why)
 {
-	j->intent_fd = open(j->path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND |
-			    O_CLOEXEC | O_NOFOLLOW, 0600);
+	NTSTATUS status;
+
+	/* in place with its first line, or not at all */
+	status = odj_file_write(j, j->path,
+				data_blob_const(JOURNAL_STAGING "\n",
+						strlen(JOURNAL_STAGING) + 1),
+				0600, 0, why);
+	if (!NT_STATUS_IS_OK(status)) {
+		return status;
+	}
+	j->staging = true;
+	j->intent_fd = open(j->path, O_WRONLY | O_APPEND | O_CLOEXEC |
+			    O_NOFOLLOW);
 	if (j->intent_fd == -1) {
 		int err = errno;
 
-		odj_why(j, why, "cannot create the journal %s: %s", j->path,
+		odj_why(j, why, "cannot open the journal %s: %s", j->path,
 			strerror(err));
 		return map_nt_error_from_unix_common(err);
 	}
-	j->staging = true;
-	if (!odj_write_all(j->intent_fd, (const uint8_t *)JOURNAL_STAGING "\n",
-			   strlen(JOURNAL_STAGING) + 1)) {
-		int err = errno;
-
-		odj_why(j, why, "cannot write the journal %s: %s", j->path,
-			strerror(err));
-		return map_nt_error_from_unix_common(err);
-	}
-	odj_fsync_dir(j->path);
 	return NT_STATUS_OK;
 }
 
@@ -255,8 +270,9 @@ NTSTATUS odj_journal_intent(void *private_data, const char *kind,
 	}
 	status = intent_line(j, kind, path, why);
 	/* the journal names them too: a rollback sweeps beside them */
-	if (NT_STATUS_IS_OK(status) && strcmp(kind, "stage") == 0 &&
-	    !odj_str_list_add(j, &j->staged, path)) {
+	if (NT_STATUS_IS_OK(status) &&
+	    !odj_str_list_add(j, strcmp(kind, "stage") == 0 ? &j->staged :
+			      &j->dirs, path)) {
 		status = NT_STATUS_NO_MEMORY;
 	}
 	return status;
@@ -275,7 +291,8 @@ NTSTATUS odj_journal_add_set(struct odj_journal *j,
 				dirs[i]);
 			return NT_STATUS_OBJECT_PATH_SYNTAX_BAD;
 		}
-		if (!odj_str_list_add(j, &j->dirs, dirs[i])) {
+		if (!str_list_has(j->dirs, dirs[i]) &&
+		    !odj_str_list_add(j, &j->dirs, dirs[i])) {
 			return NT_STATUS_NO_MEMORY;
 		}
 	}
@@ -434,6 +451,8 @@ NTSTATUS odj_journal_finish(struct odj_journal *j, char **why)
 
 NTSTATUS odj_journal_abandon(struct odj_journal *j, char **why)
 {
+	NTSTATUS status;
+
 	if (j->written) {
 		roll_back(j);
 	}
@@ -441,7 +460,9 @@ NTSTATUS odj_journal_abandon(struct odj_journal *j, char **why)
 		return NT_STATUS_OK;
 	}
 	/* an intent: the staged set has removed what it names */
-	return remove_journal(j, why);
+	status = remove_journal(j, why);
+	rmdirs(j->dirs);	/* the journal's own, now empty */
+	return status;
 }
 
 /* "a\tb\tc": the @p n fields of a line, NULL if it has another count */
@@ -593,18 +614,18 @@ NTSTATUS odj_journal_recover(struct odj_journal *j, const char **done,
 		return status;
 	}
 	j->written = true;
-	if (j->staging) {
+	if (j->staging || (j->tdb_path != NULL && !record_committed(j))) {
 		roll_back(j);
 		*done = "rolled back";
-	} else if (j->tdb_path == NULL || record_committed(j)) {
+	} else {
 		status = roll_forward(j, why);
 		*done = "completed";
-	} else {
-		roll_back(j);
-		*done = "rolled back";
 	}
 	if (NT_STATUS_IS_OK(status)) {
 		status = remove_journal(j, why);
+	}
+	if (NT_STATUS_IS_OK(status) && strcmp(*done, "rolled back") == 0) {
+		rmdirs(j->dirs);	/* the journal's own, now empty */
 	}
 	/* the journal object serves the next join now */
 	TALLOC_FREE(j->files);
@@ -617,17 +638,31 @@ NTSTATUS odj_journal_recover(struct odj_journal *j, const char **done,
 	return status;
 }
 
-/* The journal at @p path, if there is one, finished or rolled back */
+/*
+ * The journal at @p path, if there is one, finished or rolled back; and
+ * a journal a kill left half written (a temporary file) removed
+ */
 static NTSTATUS recover_at(TALLOC_CTX *mem_ctx, const char *path,
 			   const char ***done, char **why)
 {
 	struct odj_journal *j = NULL;
 	const char *what = NULL;
+	char *dir = talloc_strdup(mem_ctx, path);
+	char *slash = dir != NULL ? strrchr(dir, '/') : NULL;
+	struct stat st;
 	NTSTATUS status;
 
-	if (access(path, F_OK) != 0) {
+	if (slash == NULL) {
+		return NT_STATUS_NO_MEMORY;
+	}
+	*slash = '\0';
+	if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode) ||
+	    (access(path, F_OK) != 0 && access(dir, W_OK) != 0)) {
+		/* no join journaled here, or nothing this user could do */
+		TALLOC_FREE(dir);
 		return NT_STATUS_OK;
 	}
+	TALLOC_FREE(dir);
 	status = odj_journal_lock(mem_ctx, path, &j, why);
 	if (NT_STATUS_IS_OK(status)) {
 		status = odj_journal_recover(j, &what, why);

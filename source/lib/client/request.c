@@ -582,6 +582,7 @@ static NTSTATUS config_unchanged(struct request_state *st, TALLOC_CTX *ctx)
 static NTSTATUS lock_and_recover(struct request_state *st, TALLOC_CTX *ctx)
 {
 	const char *done = NULL;
+	size_t i;
 	char *dir = talloc_strdup(ctx, st->journal_path);
 	char *slash = dir != NULL ? strrchr(dir, '/') : NULL;
 	NTSTATUS status;
@@ -607,6 +608,13 @@ static NTSTATUS lock_and_recover(struct request_state *st, TALLOC_CTX *ctx)
 	/* from here on, what this join stages is announced first */
 	if (NT_STATUS_IS_OK(status)) {
 		status = odj_journal_begin(st->journal, st->why);
+	}
+	/* and the journal's directory (and parents), if this join made it */
+	for (i = 0; NT_STATUS_IS_OK(status) &&
+		    i < odj_staged_set_num_dirs(st->set); i++) {
+		status = odj_journal_intent(st->journal, "dir",
+					    odj_staged_set_dirs(st->set)[i],
+					    st->why);
 	}
 	if (NT_STATUS_IS_OK(status)) {
 		odj_staged_set_announce(st->set, odj_journal_intent,
