@@ -186,6 +186,8 @@ struct cli_credentials *odj_cli_parse_credentials(
 struct cli_credentials *odj_cli_credentials(struct odj_cli *cli,
 					    struct loadparm_context *lp_ctx);
 bool odj_cli_kerberos_required(const struct odj_cli *cli);
+/* A line typed on the terminal after @p prompt, not echoed; NULL: none */
+char *odj_cli_read_tty_secret(TALLOC_CTX *mem_ctx, const char *prompt);
 
 /*
  * provision's arguments (both spellings) as a request; batch uses them
