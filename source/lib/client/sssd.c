@@ -29,6 +29,7 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <charset.h>
 
@@ -170,10 +171,19 @@ static NTSTATUS edit_sssd_conf(struct sssd_state *st, struct odj_ini *ini,
 		"services", "nss, pam",
 		NULL,
 	};
+	const char *host = NULL;
 	NTSTATUS status;
 
 	if (section == NULL || domains == NULL) {
 		return NT_STATUS_NO_MEMORY;
+	}
+	/* as realm join: another machine's join is not replaced unasked */
+	host = odj_ini_get(ini, section, "ad_hostname");
+	if (host != NULL && strcasecmp(host, st->fqdn) != 0 &&
+	    !st->r->force) {
+		odj_why(st->ctx, st->why, "sssd.conf already holds a join of "
+			"%s to %s (--force replaces it)", host, st->domain);
+		return NT_STATUS_OBJECT_NAME_COLLISION;
 	}
 	status = odj_ini_set(ini, "sssd", "domains", domains);
 	if (NT_STATUS_IS_OK(status)) {
