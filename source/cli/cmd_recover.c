@@ -7,6 +7,7 @@
 
 #include "odj_cli.h"
 
+#include <string.h>
 #include <unistd.h>
 
 static const struct odj_arg_spec recover_args[] = {
@@ -28,7 +29,11 @@ static struct loadparm_context *recover_loadparm(struct odj_cli *cli,
 			return NULL;
 		}
 		if (access(path, F_OK) == 0) {
-			cli->configfile = path;
+			/* popt's string: odj_cli_done() free()s it */
+			cli->configfile = strdup(path);
+			if (cli->configfile == NULL) {
+				return NULL;
+			}
 		} else {
 			cli->no_default_config = true;
 		}

@@ -113,8 +113,10 @@ static int root_config(struct odj_cli *cli, const struct odj_request *r)
 		return ODJ_EXIT_INTERNAL;
 	}
 	if (access(path, F_OK) == 0) {
-		cli->configfile = path;
-		return ODJ_EXIT_OK;
+		/* popt's string: odj_cli_done() free()s it */
+		cli->configfile = strdup(path);
+		return cli->configfile != NULL ? ODJ_EXIT_OK :
+						 ODJ_EXIT_INTERNAL;
 	}
 	if (r->client != ODJ_CLIENT_SSSD) {
 		odj_cli_error(cli, "the image has no %s: client=%s needs "
