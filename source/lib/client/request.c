@@ -60,6 +60,7 @@ struct request_state {
 	struct odj_staged_set *set;
 	struct odj_journal *journal;
 	const char *journal_path;
+	size_t journal_dirs;		/* the set's directories, for it */
 	const char *config_path;	/* smb.conf as checked, if a file */
 	struct stat config_seen;
 	bool committed;
@@ -403,13 +404,22 @@ static void rotation(struct request_state *st, TALLOC_CTX *ctx)
 	}
 }
 
-/* Before the commit: nothing of the join is visible; secrets.tdb back */
+/*
+ * Before the commit: nothing of the join is visible; secrets.tdb back.
+ * The staged files go before the intent that names them, the directory
+ * made for the journal after it (it held the journal).
+ */
 static void rollback(struct request_state *st, TALLOC_CTX *mem_ctx)
 {
-	TALLOC_FREE(st->set);	/* the staged files, the directories made */
+	if (st->set != NULL) {
+		struct odj_staged_mark keep = { .dirs = st->journal_dirs };
+
+		odj_staged_set_back(st->set, &keep);
+	}
 	if (st->journal != NULL && !st->committed) {
 		odj_journal_abandon(st->journal, NULL);	/* the intent */
 	}
+	TALLOC_FREE(st->set);	/* the journal's directories, if made */
 	if (st->db != NULL && !st->committed &&
 	    !odj_secrets_db_abort(st->db) && st->why != NULL &&
 	    *st->why != NULL) {
@@ -460,6 +470,7 @@ static NTSTATUS lock_and_recover(struct request_state *st, TALLOC_CTX *ctx)
 	*slash = '\0';
 	/* the state directory, made (0755) as smbd would make it */
 	status = odj_staged_set_mkdir(st->set, dir, 0755, st->why);
+	st->journal_dirs = odj_staged_set_num_dirs(st->set);
 	if (NT_STATUS_IS_OK(status)) {
 		status = odj_journal_lock(ctx, st->journal_path, &st->journal,
 					  st->why);
