@@ -52,6 +52,12 @@ static const struct odj_subcommand subcommands[] = {
 	  "Write a blob from known values, with no DC contact" },
 	{ "unattend", NULL, odj_cmd_unattend,
 	  "Write the Windows answer file (unattend.xml) of a blob" },
+	{ "verify", NULL, DC_SIDE(odj_cmd_verify),
+	  "Check that blobs still work: account, SID, password" },
+	{ "status", NULL, DC_SIDE(odj_cmd_status),
+	  "Which provisioned machines joined, which blobs are pending" },
+	{ "expire", NULL, DC_SIDE(odj_cmd_expire),
+	  "Delete the accounts of blobs never used (dry run by default)" },
 	{ NULL },
 };
 

@@ -51,6 +51,7 @@ struct odj_cli {
 	int force;
 	int update_config;
 	int update_ca_certificates;
+	int apply;			/* expire: delete, not a dry run */
 	int version;
 	int help;
 	const char **options;		/* --option name=value */
@@ -223,5 +224,9 @@ int odj_cmd_requestodj(struct odj_cli *cli);
 /* provision batch=FILE: called by odj_cmd_provision with its arguments */
 int odj_cmd_provision_batch(struct odj_cli *cli, const struct odj_args *args);
 int odj_cmd_unattend(struct odj_cli *cli);
+/* odj-dc only: what became of blobs (dc/cmd_verify.c, cmd_status.c, ...) */
+int odj_cmd_verify(struct odj_cli *cli);
+int odj_cmd_status(struct odj_cli *cli);
+int odj_cmd_expire(struct odj_cli *cli);
 
 #endif /* _ODJ_CLI_H_ */

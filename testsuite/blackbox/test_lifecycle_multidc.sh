@@ -1,0 +1,187 @@
+#!/bin/bash
+# Blobs and two writable DCs: what `odj provision batch= dcname=dc1,dc2`
+# promises, and verify / status on either DC.
+#
+# needs: dc dc2
+#
+# A batch of 40 over dcname=dc1,dc2: about half the accounts made on each
+# (as the blobs' DOMAIN_CONTROLLER_INFO and the report say), every one on
+# both DCs after replication, status and verify giving the same answers
+# on dc1 and dc2.  Then with dc1's outbound replication switched off: an
+# account made on dc1 is "not found on dc2 (made on dc1: not replicated
+# yet?)" on dc2, a password reset on dc1 shows as changed on dc1 and
+# still pending on dc2, each answer naming the DC it asked; replication
+# on again, the DCs agree.  Every account is deleted (by odj expire, the
+# rest by samba-tool) and dc1's replication options are restored.
+
+. "$(dirname "$0")/common.sh"
+odj_scratch
+. "$(dirname "$0")/dc_env.sh"
+
+S=$ODJ_SCRATCH
+CONF=$ODJ_ADMIN_SMBCONF
+PY=/usr/bin/python3
+DC1=$ODJ_DC_NAME
+DC2=$ODJ_DC2_NAME
+N=40
+
+TAG=$(printf '%05d' $(($$ % 100000)))
+PREFIX=LM$TAG		# LM<tag>01 .. LM<tag>40
+LATE=LN$TAG		# made on dc1 while it does not replicate
+REPL_OFF=0
+
+drs_option() {
+	samba-tool drs options "$DC1" --dsa-option="$1" -U "$ADMIN" \
+		--configfile="$CONF" >/dev/null 2>&1
+}
+
+# names LIKE on HOST
+names_on() {
+	ldbsearch -H "ldap://$1" -U "$ADMIN" --configfile="$CONF" \
+		"(sAMAccountName=$2*)" sAMAccountName 2>/dev/null |
+		sed -n 's/^sAMAccountName: \(.*\)\$$/\1/p' | sort
+}
+
+cleanup() {
+	local name
+	[ $REPL_OFF = 0 ] || drs_option -DISABLE_OUTBOUND_REPL
+	if [ -d "$S/blobs" ]; then
+		odj expire days=0 savedir="$S/blobs" --apply dcname="$DC1" \
+			-s "$CONF" -U "$ADMIN" >/dev/null 2>&1
+	fi
+	for name in $(names_on "$DC1" "$PREFIX") $(names_on "$DC1" "$LATE"); do
+		samba-tool computer delete "$name" -H "ldap://$DC1" \
+			--configfile="$CONF" -U "$ADMIN" >/dev/null 2>&1 ||
+			echo "could not delete the account $name" >&2
+	done
+	"$ENVD/dc.sh" replicate "$ODJ_DC_PREFIX" >/dev/null 2>&1
+	rm -rf "$S"
+}
+trap cleanup EXIT
+
+# on HOST ODJ-ARGS...: odj against that DC
+on() {
+	local host=$1
+	shift
+	odj "$@" dcname="$host" -s "$CONF" -U "$ADMIN"
+}
+
+# states FILE: "NAME STATE" per machine of a --json document, sorted
+states() {
+	$PY -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+for m in sorted(d["machines"], key=lambda m: m["name"] or ""):
+    print(m["name"], m["state"], m.get("valid", ""))
+' "$1"
+}
+
+# --- the batch over both DCs
+for i in $(seq -w 1 $N); do
+	printf '%s%s\n' "$PREFIX" "$i"
+done >"$S/batch.txt"
+mkdir "$S/blobs"
+testit "batch of $N over dcname=dc1,dc2" on "$DC1,$DC2" provision \
+	domain="$ODJ_DNS_DOMAIN" batch="$S/batch.txt" savedir="$S/blobs" \
+	report="$S/report.json"
+
+# the DC each blob names (odj dump), beside the report's
+for f in "$S"/blobs/*.odj; do
+	odj dump --json "$f" | $PY -c '
+import json, sys
+d = json.load(sys.stdin)
+def find(o):
+    if isinstance(o, dict):
+        if "dc_info" in o:
+            return o["dc_info"]["dc_name"].lstrip("\\")
+        for v in o.values():
+            r = find(v)
+            if r:
+                return r
+    if isinstance(o, list):
+        for v in o:
+            r = find(v)
+            if r:
+                return r
+print(find(d))
+' | sed "s/^/$(basename "$f" .odj) /"
+done | sort >"$S/made_on"
+n1=$(grep -c " $DC1\$" "$S/made_on")
+n2=$(grep -c " $DC2\$" "$S/made_on")
+check "blobs: $n1 made on dc1, $n2 on dc2, about half each" \
+	'[ $((n1 + n2)) = $N ] && [ $n1 -ge $((N / 2 - 5)) ] && [ $n2 -ge $((N / 2 - 5)) ]'
+$PY -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+for m in d["machines"]:
+    print(m["name"], m["dc"])
+' "$S/report.json" | sort >"$S/report_dc"
+testit "the report names the same DC as each blob" diff "$S/made_on" "$S/report_dc"
+
+testit "replicate" "$ENVD/dc.sh" replicate "$ODJ_DC_PREFIX"
+check "all $N on dc1" '[ "$(names_on "$DC1" "$PREFIX" | wc -l)" = $N ]'
+check "all $N on dc2" '[ "$(names_on "$DC2" "$PREFIX" | wc -l)" = $N ]'
+
+# --- the same answers on either DC
+on "$DC1" status savedir="$S/blobs" --json >"$S/s1.json" 2>/dev/null
+on "$DC2" status savedir="$S/blobs" --json >"$S/s2.json" 2>/dev/null
+check "status on dc1: $N pending" \
+	'[ "$(states "$S/s1.json" | grep -c " pending")" = $N ]'
+testit "status: the same on dc1 and dc2" diff <(states "$S/s1.json") \
+	<(states "$S/s2.json")
+check "status --json names the DC asked" \
+	'grep -q "\"dc\": \"$DC2\"" "$S/s2.json" && grep -q "\"dc\": \"$DC1\"" "$S/s1.json"'
+testit_grep "verify on dc2, accounts made on dc1 too: all valid" \
+	"^$N blobs, asked $DC2: $N valid, 0 not valid" \
+	on "$DC2" verify savedir="$S/blobs"
+on "$DC1" verify savedir="$S/blobs" --json >"$S/v1.json" 2>/dev/null
+on "$DC2" verify savedir="$S/blobs" --json >"$S/v2.json" 2>/dev/null
+testit "verify: the same on dc1 and dc2" diff <(states "$S/v1.json") \
+	<(states "$S/v2.json")
+
+# --- before replication: dc1 keeps its changes to itself
+if drs_option +DISABLE_OUTBOUND_REPL; then
+	REPL_OFF=1
+	_pass "dc1: outbound replication off"
+else
+	_fail "dc1: outbound replication off"
+fi
+testit "provision $LATE on dc1" on "$DC1" provision \
+	domain="$ODJ_DNS_DOMAIN" machine_name="$LATE" \
+	savefile="$S/$LATE.odj"
+R=${PREFIX}01
+testit "reset $R's password on dc1" samba-tool user setpassword "$R\$" \
+	--newpassword="Odj-Reset-$TAG-Pw1!" -H "ldap://$DC1" \
+	--configfile="$CONF" -U "$ADMIN"
+testit_grep "status on dc2: not replicated yet" \
+	"^$LATE: missing: not found on $DC2 \\(made on $DC1: not replicated yet\\?\\)" \
+	on "$DC2" status loadfile="$S/$LATE.odj"
+testit_exit "verify on dc2: not valid, not replicated yet" 7 \
+	"^$LATE: NOT valid on $DC2: account: not found on $DC2 \\(made on $DC1: not replicated yet\\?\\)" \
+	on "$DC2" verify loadfile="$S/$LATE.odj"
+testit_grep "status on dc1: there, pending" "^$LATE: pending" \
+	on "$DC1" status loadfile="$S/$LATE.odj"
+testit_grep "status on dc1: $R changed (asked dc1)" \
+	"^$R: changed: .*asked $DC1" \
+	sh -c "'$ODJ' status loadfile='$S/blobs/$R.odj' dcname='$DC1' -s '$CONF' -U '$ADMIN' | tr '\n' ' '"
+testit_grep "status on dc2: $R still pending (asked dc2)" \
+	"^$R: pending: .*asked $DC2" \
+	sh -c "'$ODJ' status loadfile='$S/blobs/$R.odj' dcname='$DC2' -s '$CONF' -U '$ADMIN' | tr '\n' ' '"
+
+drs_option -DISABLE_OUTBOUND_REPL && REPL_OFF=0
+check "dc1: outbound replication on again" '[ $REPL_OFF = 0 ]'
+testit "replicate" "$ENVD/dc.sh" replicate "$ODJ_DC_PREFIX"
+testit_grep "status on dc2 after replication: $LATE pending" "^$LATE: pending" \
+	on "$DC2" status loadfile="$S/$LATE.odj"
+testit_grep "status on dc2 after replication: $R changed" "^$R: changed" \
+	on "$DC2" status loadfile="$S/blobs/$R.odj"
+
+# --- expire on dc1 takes all but the reset one
+out=$(on "$DC1" expire days=0 savedir="$S/blobs" "$S/$LATE.odj" --apply 2>&1)
+check "expire --apply: $N deleted, $R kept" \
+	'printf "%s\n" "$out" | grep -q "^$((N + 1)) blobs, asked $DC1: $N deleted, 1 kept, 0 failed"'
+testit "replicate" "$ENVD/dc.sh" replicate "$ODJ_DC_PREFIX"
+check "on dc2 after replication: only $R is left" \
+	'[ "$(names_on "$DC2" "$PREFIX"; names_on "$DC2" "$LATE")" = "$R" ]'
+
+exit $failed
