@@ -110,6 +110,14 @@ check "status: summary" 'printf "%s\n" "$out" |
 out2=$(dc_odj status report="$S/report.json" 2>&1)
 check "status report=: the same machines, the same answers" \
 	'[ "$(printf "%s\n" "$out" | sort)" = "$(printf "%s\n" "$out2" | sort)" ]'
+out2=$(dc_odj status savedir="$BLOBS" gc 2>&1)
+check "status gc (the global catalog): the same answers" \
+	'[ "$out" = "$out2" ]'
+out2=$(script -qec "$ODJ status savedir='$BLOBS' dcname='$ODJ_DC_NAME' \
+	-s '$CONF' -U '$ADMIN'" /dev/null 2>&1 | tr -d '\r')
+check "status on a terminal: a table" \
+	'printf "%s\n" "$out2" | grep -q "^MACHINE  *STATE  *PASSWORD SET  *LAST LOGON  *DETAIL" &&
+	 printf "%s\n" "$out2" | grep -Eq "^$A +joined +20[0-9-]+ [0-9:]+Z +20"'
 out2=$(cd "$S" && dc_odj status "blobs/$A.odj" "blobs/$D.odj" 2>&1)
 check "status FILE FILE" 'line "$out2" "$A" joined && line "$out2" "$D" pending &&
 	printf "%s\n" "$out2" | grep -q "^2 blobs"'

@@ -85,27 +85,17 @@ testit "batch of $N over dcname=dc1,dc2" on "$DC1,$DC2" provision \
 	domain="$ODJ_DNS_DOMAIN" batch="$S/batch.txt" savedir="$S/blobs" \
 	report="$S/report.json"
 
-# the DC each blob names (odj dump), beside the report's
-for f in "$S"/blobs/*.odj; do
-	odj dump --json "$f" | $PY -c '
-import json, sys
-d = json.load(sys.stdin)
-def find(o):
-    if isinstance(o, dict):
-        if "dc_info" in o:
-            return o["dc_info"]["dc_name"].lstrip("\\")
-        for v in o.values():
-            r = find(v)
-            if r:
-                return r
-    if isinstance(o, list):
-        for v in o:
-            r = find(v)
-            if r:
-                return r
-print(find(d))
-' | sed "s/^/$(basename "$f" .odj) /"
-done | sort >"$S/made_on"
+# the DC each blob names: DOMAIN_CONTROLLER_INFO's "\\dc1.odj.test", read
+# from the NDR bytes (not through odj), beside the report's
+$PY - "$S/blobs" "$DC1" "$DC2" <<-'EOF' | sort >"$S/made_on"
+	import base64, os, sys
+	d, dcs = sys.argv[1], sys.argv[2:]
+	for f in os.listdir(d):
+	    raw = open(os.path.join(d, f), 'rb').read()
+	    ndr = base64.b64decode(raw[2:].decode('utf-16-le').rstrip('\0'))
+	    named = [dc for dc in dcs if ('\\\\' + dc).encode('utf-16-le') in ndr]
+	    print(f[:-4], named[0] if len(named) == 1 else 'unclear')
+	EOF
 n1=$(grep -c " $DC1\$" "$S/made_on")
 n2=$(grep -c " $DC2\$" "$S/made_on")
 check "blobs: $n1 made on dc1, $n2 on dc2, about half each" \

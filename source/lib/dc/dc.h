@@ -187,8 +187,9 @@ NTSTATUS odj_policy_fetch_gpo(TALLOC_CTX *mem_ctx,
 
 /*
  * life_kdc.c: whether a password works, by a Kerberos AS exchange with
- * the KDC at @p address (numeric) for @p realm, with MIT krb5 and a
- * profile of its own (the host's krb5.conf is not read).
+ * the KDC at @p address (numeric) and @p port (NULL: 88) for @p realm,
+ * with MIT krb5 and a profile of its own (the host's krb5.conf is not
+ * read), without a logon.
  */
 struct odj_kdc;
 
@@ -202,7 +203,8 @@ enum odj_kdc_answer {
 };
 
 NTSTATUS odj_kdc_new(TALLOC_CTX *mem_ctx, const char *address,
-		     const char *realm, struct odj_kdc **kdc, char **why);
+		     const char *port, const char *realm,
+		     struct odj_kdc **kdc, char **why);
 /* An AS exchange as @p account (NAME$); no ticket is kept */
 struct tevent_req *odj_kdc_check_send(TALLOC_CTX *mem_ctx,
 				      struct tevent_context *ev,

@@ -138,8 +138,8 @@ static void expire_looked_up(struct tevent_req *subreq)
 		tevent_req_done(req);
 		return;
 	}
-	status = odj_kdc_new(state, info->dc_address, info->dns_domain,
-			     &state->kdc, &why);
+	status = odj_kdc_new(state, info->dc_address, NULL,
+			     info->dns_domain, &state->kdc, &why);
 	for (i = 0; !NT_STATUS_IS_OK(status) && i < state->num; i++) {
 		struct odj_expire_result *r = &state->results[i];
 

@@ -51,6 +51,7 @@
 struct odj_kdc {
 	krb5_context ctx;
 	const char *address;		/* numeric, as the DC resolved */
+	const char *port;
 	const char *realm;
 };
 
@@ -61,7 +62,8 @@ static int kdc_destructor(struct odj_kdc *kdc)
 }
 
 NTSTATUS odj_kdc_new(TALLOC_CTX *mem_ctx, const char *address,
-		     const char *realm, struct odj_kdc **_kdc, char **why)
+		     const char *port, const char *realm,
+		     struct odj_kdc **_kdc, char **why)
 {
 	struct odj_kdc *kdc = talloc_zero(mem_ctx, struct odj_kdc);
 	profile_t profile = NULL;
@@ -71,8 +73,9 @@ NTSTATUS odj_kdc_new(TALLOC_CTX *mem_ctx, const char *address,
 		return NT_STATUS_NO_MEMORY;
 	}
 	kdc->address = talloc_strdup(kdc, address);
+	kdc->port = talloc_strdup(kdc, port != NULL ? port : "88");
 	kdc->realm = talloc_strdup_upper(kdc, realm);
-	if (kdc->address == NULL || kdc->realm == NULL) {
+	if (kdc->address == NULL || kdc->port == NULL || kdc->realm == NULL) {
 		TALLOC_FREE(kdc);
 		return NT_STATUS_NO_MEMORY;
 	}
@@ -125,7 +128,7 @@ static void kdc_tcp_cleanup(struct tevent_req *req,
 static void kdc_tcp_io(struct tevent_context *ev, struct tevent_fd *fde,
 		       uint16_t flags, void *private_data);
 
-static int kdc_tcp_connect(const char *address, int *err)
+static int kdc_tcp_connect(const char *address, const char *port, int *err)
 {
 	struct addrinfo hints = {
 		.ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICHOST,
@@ -133,7 +136,7 @@ static int kdc_tcp_connect(const char *address, int *err)
 	struct addrinfo *ai = NULL;
 	int fd;
 
-	if (getaddrinfo(address, "88", &hints, &ai) != 0) {
+	if (getaddrinfo(address, port, &hints, &ai) != 0) {
 		*err = EINVAL;
 		return -1;
 	}
@@ -153,7 +156,7 @@ static int kdc_tcp_connect(const char *address, int *err)
 
 static struct tevent_req *kdc_tcp_send(TALLOC_CTX *mem_ctx,
 				       struct tevent_context *ev,
-				       const char *address,
+				       const struct odj_kdc *kdc,
 				       const krb5_data *msg)
 {
 	struct tevent_req *req = NULL;
@@ -177,7 +180,7 @@ static struct tevent_req *kdc_tcp_send(TALLOC_CTX *mem_ctx,
 	state->out[3] = msg->length & 0xff;
 	memcpy(state->out + 4, msg->data, msg->length);
 
-	state->fd = kdc_tcp_connect(address, &err);
+	state->fd = kdc_tcp_connect(kdc->address, kdc->port, &err);
 	if (state->fd == -1) {
 		tevent_req_nterror(req, map_nt_error_from_unix_common(err));
 		return tevent_req_post(req, ev);
@@ -462,7 +465,7 @@ static void kdc_check_step(struct tevent_req *req, DATA_BLOB *reply)
 		kdc_check_answer(req, KRB5_KDC_UNREACH);
 		return;
 	}
-	subreq = kdc_tcp_send(state, state->ev, state->kdc->address, &out);
+	subreq = kdc_tcp_send(state, state->ev, state->kdc, &out);
 	krb5_free_data_contents(ctx, &out);
 	if (tevent_req_nomem(subreq, req)) {
 		return;
@@ -530,8 +533,9 @@ static void kdc_check_replied(struct tevent_req *subreq)
 	if (!NT_STATUS_IS_OK(status)) {
 		state->answer = ODJ_KDC_UNAVAILABLE;
 		state->detail = talloc_asprintf(
-			state, "no answer from the KDC at %s port 88: %s",
-			state->kdc->address, get_friendly_nt_error_msg(status));
+			state, "no answer from the KDC at %s port %s: %s",
+			state->kdc->address, state->kdc->port,
+			get_friendly_nt_error_msg(status));
 		tevent_req_done(req);
 		return;
 	}

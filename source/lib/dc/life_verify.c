@@ -206,8 +206,8 @@ static void verify_looked_up(struct tevent_req *subreq)
 		account_checks(state->results, &state->results[i]);
 	}
 	talloc_steal(state->results, st);
-	status = odj_kdc_new(state, info->dc_address, info->dns_domain,
-			     &state->kdc, &why);
+	status = odj_kdc_new(state, info->dc_address, NULL,
+			     info->dns_domain, &state->kdc, &why);
 	for (i = 0; !NT_STATUS_IS_OK(status) && i < state->num; i++) {
 		if (wants_kdc(&state->results[i])) {
 			set(&state->results[i], ODJ_VERIFY_PASSWORD,
