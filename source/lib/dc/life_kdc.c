@@ -4,30 +4,28 @@
  * library builds the requests and reads the replies, we carry them over
  * TCP to port 88 of the DC the LDAP session talks to, on the event loop.
  * The krb5 context has an empty profile of its own, so the host's
- * krb5.conf (its realms, its KDCs, DNS lookups) plays no part, and no
- * ticket is ever stored.
+ * krb5.conf (its realms, its KDCs, DNS lookups) plays no part.
  *
- * No logon either: MIT takes the time of its encrypted timestamp from the
- * KDC's PREAUTH_REQUIRED error (its stime), and we hand it that error
- * with the stime KDC_PROBE_SKEW ahead, so the timestamp of the
- * pre-authentication is out of the KDC's window.  A KDC can only read
- * that timestamp by decrypting it with the
- * account's key, so it answers KRB_AP_ERR_SKEW when the blob's password
- * is right and KDC_ERR_PREAUTH_FAILED when it is wrong (RFC 4120 5.2.7.2;
- * Heimdal's pa_enc_ts_validate, as Samba runs it, and Windows alike), and
- * records no successful logon (lastLogon, lastLogonTimestamp) for the
- * former: the check does not look like a machine's first contact to
- * odj status.  We stop at that answer instead of letting the library
- * correct its clock and try again.  A KDC that ignores the time issues a
- * ticket: the password works all the same, and that one is a logon.
+ * No ticket and no logon either.  MIT takes the time of its encrypted
+ * timestamp from the KDC's PREAUTH_REQUIRED error (its stime); we hand
+ * it that error with the stime KDC_PROBE_SKEW ahead, so the
+ * pre-authentication's timestamp is far outside the KDC's window.  A KDC
+ * can only read that timestamp by decrypting it with the account's key
+ * (RFC 4120 5.2.7.2), so it answers KRB_AP_ERR_SKEW when the blob's
+ * password is right and KDC_ERR_PREAUTH_FAILED when it is wrong
+ * (Heimdal's pa_enc_ts_validate, as Samba runs it: decrypt, then check
+ * the time), and records neither a logon (lastLogon, lastLogonTimestamp)
+ * nor a bad password for the former: the check does not look like a
+ * machine's first contact to odj status.  We stop at that answer instead
+ * of letting the library correct its clock and try again.  A KDC that
+ * ignored the time would issue a ticket: the password works all the
+ * same, and that one is a logon (the answer says so).
  */
 
 #include "dc/dc.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <netdb.h>
-#include <time.h>
 #include <unistd.h>
 #include <sys/socket.h>
 #include <krb5/krb5.h>
@@ -41,7 +39,7 @@
 #define KDC_TIMEOUT_SEC 10
 /* an AS exchange is 2 or 3 round trips */
 #define KDC_MAX_ROUNDS 8
-/* far outside any KDC's clock skew (5 minutes), inside a ticket's life */
+/* far outside any KDC's clock skew (5 minutes by default) */
 #define KDC_PROBE_SKEW (7 * 24 * 3600)
 /* the codes as KRB-ERROR carries them (RFC 4120 7.5.9) */
 #define KRB_PROTO_AP_ERR_SKEW (KRB5KRB_AP_ERR_SKEW - ERROR_TABLE_BASE_krb5)
