@@ -11,8 +11,10 @@
 # account made on dc1 is "not found on dc2 (made on dc1: not replicated
 # yet?)" on dc2, a password reset on dc1 shows as changed on dc1 and
 # still pending on dc2, each answer naming the DC it asked; replication
-# on again, the DCs agree.  Every account is deleted (by odj expire, the
-# rest by samba-tool) and dc1's replication options are restored.
+# on again, the DCs agree.  expire --apply on dc1, stopped by SIGTERM
+# after its first deletion, then run again, deletes every pending account
+# once and keeps the reset one.  Every account is deleted (by odj expire,
+# the rest by samba-tool) and dc1's replication options are restored.
 
 . "$(dirname "$0")/common.sh"
 odj_scratch
@@ -167,10 +169,24 @@ check "status on dc2 after replication: $LATE pending, $R changed" \
 	'printf "%s\n" "$out2" | grep -q "^$LATE: pending" &&
 	 printf "%s\n" "$out2" | grep -q "^$R: changed"'
 
-# --- expire on dc1 takes all but the reset one
+# --- expire on dc1 takes all but the reset one: stopped by SIGTERM after
+#     its first deletion (a background job ignores SIGINT), then resumed
+"$ODJ" expire days=0 savedir="$S/blobs" "$S/$LATE.odj" --apply \
+	dcname="$DC1" -s "$CONF" -U "$ADMIN" >"$S/e1.out" 2>&1 &
+epid=$!
+for i in $(seq 1 600); do
+	grep -q ": deleted: " "$S/e1.out" && break
+	sleep 0.05
+done
+kill -TERM $epid
+wait $epid && rc=0 || rc=$?
+k=$(grep -c ": deleted: " "$S/e1.out")
+check "expire --apply stopped by SIGTERM: exit 8, $k deleted, the rest not started" \
+	'[ $rc = 8 ] && [ $k -ge 1 ] && [ $k -lt $N ] &&
+	 grep -q ": $k deleted, .* $((N - k)) not started" "$S/e1.out"'
 out=$(on "$DC1" expire days=0 savedir="$S/blobs" "$S/$LATE.odj" --apply 2>&1)
-check "expire --apply: $N deleted, $R kept" \
-	'printf "%s\n" "$out" | grep -q "^$((N + 1)) blobs, asked $DC1: $N deleted, 1 kept, 0 failed"'
+check "expire --apply again: the other $((N - k)) deleted, $R kept" \
+	'printf "%s\n" "$out" | grep -q "^$((N + 1)) blobs, asked $DC1: $((N - k)) deleted, $((k + 1)) kept, 0 failed, 0 not started"'
 testit "replicate" "$ENVD/dc.sh" replicate "$ODJ_DC_PREFIX"
 check "on dc2 after replication: only $R is left" \
 	'[ "$(names_on "$DC2" "$PREFIX"; names_on "$DC2" "$LATE")" = "$R" ]'
