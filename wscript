@@ -180,14 +180,24 @@ def build(bld):
                       'gen/gen_ndr/ndr_icpr.c', 'gen/gen_ndr/ndr_icpr_c.h',
                       'gen/gen_ndr/ndr_icpr_c.c'])
 
+    # MS-DTYP self-relative security descriptors (nTSecurityDescriptor's
+    # owner), for the account-reuse guard on the DC side
+    bld(features='pidl', idl='idl/security_descriptor.idl', name='pidl-sd',
+        pidl_args=['--header', '--ndr-parser'],
+        pidl_outputs=['gen/gen_ndr/security_descriptor.h',
+                      'gen/gen_ndr/ndr_security_descriptor.h',
+                      'gen/gen_ndr/ndr_security_descriptor.c'])
+
     # Generated symbols stay hidden: Samba's private libndr-samba4
     # exports ndr_*_ODJ_* and ndr_*_secrets_* of its own.  The ODJ
     # structures belong to the codec, the secrets.tdb record to the
-    # client, the MS-ICPR client (AD CS enrollment) to the DC side.
+    # client, the MS-ICPR client (AD CS enrollment) and security
+    # descriptors (the account-reuse guard) to the DC side.
     ndr_objects = (
         ('codec', ['odj'], 'NDR TALLOC SAMBA_UTIL'),
         ('client', ['secrets'], 'NDR TALLOC SAMBA_UTIL'),
-        ('dc', ['icpr', 'icpr_c'], 'NDR TALLOC SAMBA_UTIL DCERPC TEVENT'),
+        ('dc', ['icpr', 'icpr_c', 'security_descriptor'],
+         'NDR TALLOC SAMBA_UTIL DCERPC TEVENT'),
     )
     for layer, idls, use in ndr_objects:
         bld.objects(source=['gen/gen_ndr/ndr_%s.c' % i for i in idls],

@@ -32,6 +32,7 @@ struct odj_cli {
 	TALLOC_CTX *mem_ctx;
 	int debuglevel;
 	const char *configfile;
+	bool no_default_config;		/* no -s: no smb.conf, not the default */
 	const char *user;
 	const char *password;
 	int no_pass;
@@ -186,6 +187,8 @@ struct cli_credentials *odj_cli_parse_credentials(
 struct cli_credentials *odj_cli_credentials(struct odj_cli *cli,
 					    struct loadparm_context *lp_ctx);
 bool odj_cli_kerberos_required(const struct odj_cli *cli);
+/* A line typed on the terminal after @p prompt, not echoed; NULL: none */
+char *odj_cli_read_tty_secret(TALLOC_CTX *mem_ctx, const char *prompt);
 
 /*
  * provision's arguments (both spellings) as a request; batch uses them
@@ -194,6 +197,10 @@ bool odj_cli_kerberos_required(const struct odj_cli *cli);
 bool odj_cli_provision_request(const struct odj_cli *cli,
 			       const struct odj_args *args,
 			       struct odj_provision_request *r);
+
+/* A provisioning's warnings: on stderr, or in the --json document */
+void odj_cli_print_warnings(const struct odj_cli *cli,
+			    const char * const *warnings);
 
 int odj_cmd_dump(struct odj_cli *cli);
 
@@ -224,6 +231,11 @@ int odj_cmd_requestodj(struct odj_cli *cli);
 /* provision batch=FILE: called by odj_cmd_provision with its arguments */
 int odj_cmd_provision_batch(struct odj_cli *cli, const struct odj_args *args);
 int odj_cmd_unattend(struct odj_cli *cli);
+int odj_cmd_recover(struct odj_cli *cli);
+/* -s as if given (odj_cli_done() frees it) */
+bool odj_cli_set_configfile(struct odj_cli *cli, const char *path);
+/* odj_recover() for this system, its outcome as warnings */
+int odj_cli_recover_quietly(struct odj_cli *cli);
 /* odj-dc only: what became of blobs (dc/cmd_verify.c, cmd_status.c, ...) */
 int odj_cmd_verify(struct odj_cli *cli);
 int odj_cmd_status(struct odj_cli *cli);

@@ -5,6 +5,7 @@
 #include "odj_cli.h"
 
 #include <string.h>
+#include <strings.h>
 #include <tevent.h>
 #include <param.h>
 #include <jansson.h>
@@ -15,6 +16,9 @@ static const struct odj_arg_spec provision_args[] = {
 	{ "machine_account_ou", "MACHINEOU", false, "OU for the account" },
 	{ "dcname", "DCNAME", false, "domain controller to use" },
 	{ "reuse", "REUSE", true, "reset an existing account" },
+	{ "reuse_unsafe", NULL, true,
+	  "reuse even where the reuse guard refuses" },
+	{ "owner", NULL, false, "domain_admins: hand the account to them" },
 	{ "defpwd", "DEFPWD", true, "default password (lower case name)" },
 	{ "nosearch", "NOSEARCH", true, "skip the account conflict search" },
 	{ "downlevel", "DOWNLEVEL", true, "as djoin (no effect on Samba)" },
@@ -27,8 +31,11 @@ static const struct odj_arg_spec provision_args[] = {
 	/* Windows Server 2012 extensions: CERT and POLICY parts */
 	{ "rootcacerts", "ROOTCACERTS", true, "add the enterprise root CAs" },
 	{ "certtemplate", "CERTTEMPLATE", false, "issue a machine certificate" },
-	{ "ca_cert", NULL, false, "issuing CA certificate (PEM)" },
-	{ "ca_key", NULL, false, "issuing CA private key (PEM)" },
+	{ "ca", NULL, false, "AD CS: the enterprise CA to enroll at" },
+	{ "ca_cert", NULL, false, "local CA: its certificate (PEM)" },
+	{ "ca_key", NULL, false, "local CA: its key (file or pkcs11: URL)" },
+	{ "ca_key_password_file", NULL, false,
+	  "local CA: the key's password or the token's PIN" },
 	{ "policynames", "POLICYNAMES", false, "GPO display names, ;-separated" },
 	{ "policypaths", "POLICYPATHS", false, "Registry.pol files, ;-separated" },
 	/* many machines */
@@ -69,13 +76,33 @@ bool odj_cli_provision_request(const struct odj_cli *cli,
 			       const struct odj_args *args,
 			       struct odj_provision_request *r)
 {
+	const char *owner = odj_args_get(args, "owner");
+
 	r->machine_name = odj_args_get(args, "machine_name");
 	r->ou = odj_args_get(args, "machine_account_ou");
-	r->reuse = odj_args_flag(args, "reuse");
+	/* reuse_unsafe implies reuse */
+	r->reuse_unsafe = odj_args_flag(args, "reuse_unsafe");
+	r->reuse = odj_args_flag(args, "reuse") || r->reuse_unsafe;
 	r->defpwd = odj_args_flag(args, "defpwd");
 	r->nosearch = odj_args_flag(args, "nosearch");
 	r->downlevel = odj_args_flag(args, "downlevel");
+	if (owner != NULL && strcasecmp(owner, "domain_admins") != 0) {
+		odj_cli_error(cli, "owner= takes domain_admins");
+		return false;
+	}
+	r->owner_domain_admins = owner != NULL;
 	return odj_args_jp2(cli, args, &r->jp2);
+}
+
+/* warnings of a provisioning that succeeded (--json: the document's) */
+void odj_cli_print_warnings(const struct odj_cli *cli,
+			    const char * const *warnings)
+{
+	size_t i;
+
+	for (i = 0; warnings != NULL && warnings[i] != NULL; i++) {
+		odj_cli_warning(cli, "%s", warnings[i]);
+	}
 }
 
 /*
@@ -187,6 +214,7 @@ int odj_cmd_provision(struct odj_cli *cli)
 	if (!NT_STATUS_IS_OK(status)) {
 		return odj_cli_fail(cli, status, why);
 	}
+	odj_cli_print_warnings(cli, res->warnings);
 	if (cli->json) {
 		struct GUID_txt_buf buf;
 

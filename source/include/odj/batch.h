@@ -86,6 +86,8 @@ struct odj_batch_result {
 	/* set when the file is in place (also for some failures) */
 	const char *blob_path;
 	const char *unattend_path;
+	/* the provisioning's warnings (odj_provision_result), or NULL */
+	const char **warnings;
 };
 
 /** How to run a batch. */

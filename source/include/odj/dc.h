@@ -79,7 +79,25 @@ struct odj_extensions;
 struct odj_provision_request {
 	const char *machine_name;	/* NetBIOS name, 1-15 characters */
 	const char *ou;			/* DN; NULL: the Computers container */
-	bool reuse;			/* reset an existing account */
+	/*
+	 * Reset an existing account, if the reuse guard allows it: the
+	 * caller created it (mS-DS-CreatorSID) or owns it, or its owner
+	 * is Domain Admins, Enterprise Admins or BUILTIN\Administrators
+	 * (the rules of KB5020276, CVE-2022-38042).  Otherwise
+	 * NT_STATUS_ACCESS_DENIED, naming NERR_AccountReuseBlockedByPolicy,
+	 * and the account is untouched.
+	 */
+	bool reuse;
+	/* reuse even where the guard refuses, with a warning in the result */
+	bool reuse_unsafe;
+	/*
+	 * Make Domain Admins the owner of the account (a modify of its
+	 * nTSecurityDescriptor under the SD flags control, owner only), so
+	 * that the provisioning account keeps no owner rights.  If the DC
+	 * refuses, a new account is deleted again and an existing one is
+	 * left as it was.
+	 */
+	bool owner_domain_admins;
 	bool defpwd;			/* password = lower case name */
 	bool nosearch;			/* skip the conflict search */
 	bool downlevel;			/* recorded in Options only */
@@ -124,6 +142,12 @@ struct odj_provision_result {
 	uint32_t rid;
 	struct GUID object_guid;
 	bool created;			/* false: an existing account reused */
+	/*
+	 * What the caller should know though nothing failed (reuse_unsafe
+	 * overrode the guard; the account reused is in another OU than
+	 * the one asked for): one line each, NULL-terminated, or NULL.
+	 */
+	const char **warnings;
 };
 
 /**
@@ -152,6 +176,27 @@ NTSTATUS odj_provision(TALLOC_CTX *mem_ctx,
 		       const struct odj_provision_request *r,
 		       struct odj_provision_result **result,
 		       char **why);
+
+/**
+ * @brief The owner of a self-relative security descriptor, as
+ * nTSecurityDescriptor holds it ([MS-DTYP] 2.4.6).
+ *
+ * NT_STATUS_INVALID_SECURITY_DESCR (with a message) for bytes that are
+ * not one, NT_STATUS_NOT_FOUND for one without an owner.
+ */
+NTSTATUS odj_sd_owner(TALLOC_CTX *mem_ctx,
+		      DATA_BLOB sd,
+		      struct ODJ_SID **owner,
+		      char **why);
+
+/**
+ * @brief A self-relative security descriptor that holds only @p owner:
+ * what a modify of nTSecurityDescriptor under the SD flags control
+ * (OWNER_SECURITY_INFORMATION) writes.
+ */
+NTSTATUS odj_sd_owner_only(TALLOC_CTX *mem_ctx,
+			   const struct ODJ_SID *owner,
+			   DATA_BLOB *sd);
 
 /** @brief Delete an account (by DN). */
 NTSTATUS odj_account_delete(TALLOC_CTX *mem_ctx,

@@ -123,7 +123,8 @@ static struct tevent_req *batch_machine_send(TALLOC_CTX *mem_ctx,
 			return tevent_req_post(req, ev);
 		}
 	}
-	if (!o->defaults.reuse && lstat(state->blob_path, &st) == 0) {
+	if (!o->defaults.reuse && !o->defaults.reuse_unsafe &&
+	    lstat(state->blob_path, &st) == 0) {
 		machine_resume(req);
 	} else {
 		machine_provision(req);
@@ -142,7 +143,7 @@ static void machine_provision(struct tevent_req *req)
 
 	/* the blob is saved before the machine counts as done */
 	state->r.savefile = state->blob_path;
-	state->r.overwrite = state->r.reuse;
+	state->r.overwrite = state->r.reuse || state->r.reuse_unsafe;
 	state->res->dc_name = odj_dc_info(state->dc)->dc_name;
 	subreq = odj_provision_send(state, state->ev, state->dc, &state->r);
 	if (tevent_req_nomem(subreq, req)) {
@@ -385,6 +386,7 @@ static void machine_provisioned(struct tevent_req *subreq)
 	struct odj_provision_result *pr = NULL;
 	char *why = NULL;
 	NTSTATUS status;
+	size_t i;
 
 	status = odj_provision_recv(subreq, state, &pr, &why);
 	TALLOC_FREE(subreq);
@@ -395,6 +397,14 @@ static void machine_provisioned(struct tevent_req *subreq)
 	}
 	res->status = pr->created ? ODJ_BATCH_CREATED : ODJ_BATCH_REUSED;
 	res->account_dn = talloc_strdup(state->res_ctx, pr->account_dn);
+	for (i = 0; pr->warnings != NULL && pr->warnings[i] != NULL; i++) {
+		if (!odj_str_list_add(state->res_ctx, &res->warnings,
+				      pr->warnings[i])) {
+			TALLOC_FREE(pr);
+			tevent_req_oom(req);
+			return;
+		}
+	}
 	res->sid = odj_sid_string(state->res_ctx, pr->machine_sid);
 	res->rid = pr->rid;
 	res->blob_path = state->blob_path;

@@ -61,6 +61,21 @@ static void set(json_t *obj, const char *key, json_t *value)
 	json_object_set_new(obj, key, value != NULL ? value : json_null());
 }
 
+static json_t *warnings_json(const char * const *warnings)
+{
+	json_t *a = json_array();
+	size_t i;
+
+	for (i = 0; a != NULL && warnings != NULL && warnings[i] != NULL;
+	     i++) {
+		if (json_array_append_new(a, json_string(warnings[i])) != 0) {
+			json_decref(a);
+			return NULL;
+		}
+	}
+	return a;
+}
+
 static json_t *machine_json(const struct odj_batch_result *r)
 {
 	json_t *m = json_object();
@@ -82,6 +97,7 @@ static json_t *machine_json(const struct odj_batch_result *r)
 	set(m, "error", failed ? json_string(nt_errstr(r->error)) :
 	    json_null());
 	set(m, "message", jstr(r->message));
+	set(m, "warnings", warnings_json(r->warnings));
 	return m;
 }
 

@@ -19,6 +19,8 @@
 struct ldb_context *odj_dc_ldb(const struct odj_dc *dc);
 struct tevent_context *odj_dc_ev(const struct odj_dc *dc);
 const char *odj_dc_krb5_ccache(const struct odj_dc *dc);
+/* the smb.conf the connection was made with (the ldb's "loadparm") */
+struct loadparm_context *odj_dc_lp_ctx(const struct odj_dc *dc);
 
 /*
  * locator.c: the DCs of a domain, in the order a client tries them: the
@@ -56,6 +58,20 @@ struct tevent_req *odj_ldb_search_send(TALLOC_CTX *mem_ctx,
 				       enum ldb_scope scope,
 				       const char * const *attrs,
 				       const char *filter);
+/* The same with LDAP controls (an array ending in NULL, or NULL). */
+struct tevent_req *odj_ldb_search_ctrl_send(TALLOC_CTX *mem_ctx,
+					    struct tevent_context *ev,
+					    struct ldb_context *ldb,
+					    struct ldb_dn *base,
+					    enum ldb_scope scope,
+					    const char * const *attrs,
+					    const char *filter,
+					    struct ldb_control **controls);
+struct tevent_req *odj_ldb_modify_ctrl_send(TALLOC_CTX *mem_ctx,
+					    struct tevent_context *ev,
+					    struct ldb_context *ldb,
+					    const struct ldb_message *msg,
+					    struct ldb_control **controls);
 struct tevent_req *odj_ldb_add_send(TALLOC_CTX *mem_ctx,
 				    struct tevent_context *ev,
 				    struct ldb_context *ldb,
@@ -109,6 +125,46 @@ NTSTATUS odj_ldb_delete_sync(TALLOC_CTX *mem_ctx,
 			     char **why);
 
 /*
+ * sd.c: the SD flags control ([MS-ADTS] 3.1.1.3.4.1.11): which parts of
+ * nTSecurityDescriptor a search returns or a modify writes.  A modify
+ * must make it critical: a DC that ignored it would take an owner-only
+ * descriptor for the whole one.
+ */
+#define ODJ_SECINFO_OWNER 0x1
+struct ldb_control **odj_sd_flags_controls(TALLOC_CTX *mem_ctx,
+					   uint32_t secinfo,
+					   bool critical);
+
+/*
+ * reuse.c: the account-reuse guard of KB5020276 (CVE-2022-38042).
+ */
+
+/* NERR_AccountReuseBlockedByPolicy */
+#define ODJ_NERR_ACCOUNT_REUSE_BLOCKED 0xAAC
+
+struct odj_reuse_verdict {
+	bool allowed;
+	const char *because;		/* allowed: which rule */
+	char *facts;			/* refused: owner, creator, caller */
+	char *refusal;			/* refused: the whole message */
+};
+
+/*
+ * Whether the caller may reset @p account, an entry read with its
+ * nTSecurityDescriptor (under the SD flags control, owner only) and
+ * mS-DS-CreatorSID.  Who the caller is, and the forest root's SID, are
+ * looked up once per connection.  A verdict either way; an error only
+ * for no memory.
+ */
+struct tevent_req *odj_reuse_check_send(TALLOC_CTX *mem_ctx,
+					struct tevent_context *ev,
+					struct odj_dc *dc,
+					const struct ldb_message *account);
+NTSTATUS odj_reuse_check_recv(struct tevent_req *req,
+			      TALLOC_CTX *mem_ctx,
+			      struct odj_reuse_verdict **verdict);
+
+/*
  * certs.c and gpo.c: what the extensions read from the directory.
  */
 
@@ -140,13 +196,16 @@ NTSTATUS odj_certs_root_cas(TALLOC_CTX *mem_ctx,
  * @brief One machine's parts: copies of the shared ones and, with a
  * template, its own key and certificate (for "machine.suffix", @p
  * dns_suffix NULL: the domain's; for the account @p sid, if known),
- * issued by the CA backend.  No DC contact.
+ * issued by the CA backend.  No DC contact; AD CS is enrolled at as
+ * @p account ("NAME$") with @p password.
  */
 NTSTATUS odj_extensions_for_machine(TALLOC_CTX *mem_ctx,
 				    const struct odj_extensions *extensions,
 				    const char *machine_name,
 				    const char *dns_suffix,
 				    const char *sid,
+				    const char *account,
+				    const char *password,
 				    struct odj_part **parts,
 				    uint32_t *num_parts,
 				    bool *root_ca_certs,

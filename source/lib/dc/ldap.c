@@ -146,6 +146,19 @@ struct tevent_req *odj_ldb_search_send(TALLOC_CTX *mem_ctx,
 				       const char * const *attrs,
 				       const char *filter)
 {
+	return odj_ldb_search_ctrl_send(mem_ctx, ev, ldb, base, scope, attrs,
+					filter, NULL);
+}
+
+struct tevent_req *odj_ldb_search_ctrl_send(TALLOC_CTX *mem_ctx,
+					    struct tevent_context *ev,
+					    struct ldb_context *ldb,
+					    struct ldb_dn *base,
+					    enum ldb_scope scope,
+					    const char * const *attrs,
+					    const char *filter,
+					    struct ldb_control **controls)
+{
 	struct tevent_req *req = NULL;
 	struct odj_ldb_state *state = NULL;
 	struct ldb_request *lreq = NULL;
@@ -156,7 +169,8 @@ struct tevent_req *odj_ldb_search_send(TALLOC_CTX *mem_ctx,
 		return req;
 	}
 	ret = ldb_build_search_req(&lreq, ldb, state, base, scope, filter,
-				   attrs, NULL, req, odj_ldb_callback, NULL);
+				   attrs, controls, req, odj_ldb_callback,
+				   NULL);
 	return odj_ldb_start(req, ev, state, lreq, ret);
 }
 
@@ -184,6 +198,15 @@ struct tevent_req *odj_ldb_modify_send(TALLOC_CTX *mem_ctx,
 				       struct ldb_context *ldb,
 				       const struct ldb_message *msg)
 {
+	return odj_ldb_modify_ctrl_send(mem_ctx, ev, ldb, msg, NULL);
+}
+
+struct tevent_req *odj_ldb_modify_ctrl_send(TALLOC_CTX *mem_ctx,
+					    struct tevent_context *ev,
+					    struct ldb_context *ldb,
+					    const struct ldb_message *msg,
+					    struct ldb_control **controls)
+{
 	struct tevent_req *req = NULL;
 	struct odj_ldb_state *state = NULL;
 	struct ldb_request *lreq = NULL;
@@ -193,7 +216,7 @@ struct tevent_req *odj_ldb_modify_send(TALLOC_CTX *mem_ctx,
 	if (req == NULL || !tevent_req_is_in_progress(req)) {
 		return req;
 	}
-	ret = ldb_build_mod_req(&lreq, ldb, state, msg, NULL, req,
+	ret = ldb_build_mod_req(&lreq, ldb, state, msg, controls, req,
 				odj_ldb_callback, NULL);
 	return odj_ldb_start(req, ev, state, lreq, ret);
 }

@@ -5,7 +5,8 @@
  * The account is created with its password in one LDAP add, so there is
  * never an account without a password; anything that fails after the add
  * deletes the account again.  An existing account is only touched with
- * "reuse" (djoin /REUSE), and then only its password changes.
+ * "reuse" (djoin /REUSE), and only if the reuse guard (reuse.c) allows
+ * it; then only its password changes (and, if asked, its owner).
  */
 
 #include "dc/dc.h"
@@ -24,11 +25,15 @@
 #define MACHINE_PASSWORD_LENGTH 120
 /* [MS-SAMR] 2.2.1.12: UF_WORKSTATION_TRUST_ACCOUNT */
 #define UF_WORKSTATION_TRUST_ACCOUNT 0x00001000
+/* [MS-DTYP] 2.4.2.4: DOMAIN_GROUP_RID_ADMINS */
+#define DOMAIN_RID_ADMINS 512
 /* RC4-HMAC | AES128 | AES256, what a joined Windows client sets */
 #define MACHINE_ENCTYPES "28"
 
+/* what the conflict search reads: what reuse needs to decide */
 static const char * const account_attrs[] = {
-	"objectClass", "userAccountControl", "objectSid", "objectGUID", NULL
+	"objectClass", "userAccountControl", "objectSid", "objectGUID",
+	"nTSecurityDescriptor", "mS-DS-CreatorSID", NULL
 };
 
 struct odj_provision_state {
@@ -45,11 +50,17 @@ struct odj_provision_state {
 	struct odj_provision_result *result;
 	char *why;
 	NTSTATUS failure;		/* the error a rollback reports */
+	bool searched_after_add;	/* nosearch + reuse found a conflict */
 };
 
 static void provision_add(struct tevent_req *req);
+static void provision_search(struct tevent_req *req);
 static void provision_searched(struct tevent_req *subreq);
+static void provision_reuse_checked(struct tevent_req *subreq);
 static void provision_added(struct tevent_req *subreq);
+static void provision_set_owner(struct tevent_req *req);
+static void provision_owner_set(struct tevent_req *subreq);
+static void provision_set_password(struct tevent_req *req);
 static void provision_password_set(struct tevent_req *subreq);
 static void provision_read_back(struct tevent_req *subreq);
 static void provision_rolled_back(struct tevent_req *subreq);
@@ -174,10 +185,9 @@ struct tevent_req *odj_provision_send(TALLOC_CTX *mem_ctx,
 				      struct odj_dc *dc,
 				      const struct odj_provision_request *r)
 {
-	struct tevent_req *req = NULL, *subreq = NULL;
+	struct tevent_req *req = NULL;
 	struct odj_provision_state *state = NULL;
 	const struct odj_dc_info *info = odj_dc_info(dc);
-	char *filter = NULL;
 	NTSTATUS status;
 
 	req = tevent_req_create(mem_ctx, &state, struct odj_provision_state);
@@ -203,7 +213,8 @@ struct tevent_req *odj_provision_send(TALLOC_CTX *mem_ctx,
 			       r->ou != NULL ? r->ou : info->computers_dn);
 		return tevent_req_post(req, ev);
 	}
-	state->options = (r->reuse ? NETSETUP_PROVISION_REUSE_ACCOUNT : 0) |
+	state->options = (r->reuse || r->reuse_unsafe ?
+			  NETSETUP_PROVISION_REUSE_ACCOUNT : 0) |
 		(r->defpwd ? NETSETUP_PROVISION_USE_DEFAULT_PASSWORD : 0) |
 		(r->nosearch ? NETSETUP_PROVISION_SKIP_ACCOUNT_SEARCH : 0) |
 		(r->downlevel ? NETSETUP_PROVISION_DOWNLEVEL_PRIV_SUPPORT : 0);
@@ -226,22 +237,47 @@ struct tevent_req *odj_provision_send(TALLOC_CTX *mem_ctx,
 	/* djoin /NOSEARCH: the add itself detects a conflict */
 	if (r->nosearch) {
 		provision_add(req);
-		return tevent_req_is_in_progress(req) ? req :
-			tevent_req_post(req, ev);
+	} else {
+		provision_search(req);
 	}
-	filter = talloc_asprintf(state, "(sAMAccountName=%s)", state->sam);
-	if (tevent_req_nomem(filter, req)) {
-		return tevent_req_post(req, ev);
+	return tevent_req_is_in_progress(req) ? req : tevent_req_post(req, ev);
+}
+
+static bool reusing(const struct odj_provision_state *state)
+{
+	return state->r->reuse || state->r->reuse_unsafe;
+}
+
+/*
+ * The account of this name anywhere in the domain, with what the reuse
+ * guard needs: the owner (the SD flags control asks for it alone, which
+ * a delegated non-admin may read; not critical: a DC that ignores it
+ * gives no descriptor, and the guard then refuses) and the creator.
+ */
+static void provision_search(struct tevent_req *req)
+{
+	struct odj_provision_state *state = tevent_req_data(
+		req, struct odj_provision_state);
+	const struct odj_dc_info *info = odj_dc_info(state->dc);
+	struct tevent_req *subreq = NULL;
+	struct ldb_control **ctrls = NULL;
+	char *filter = NULL;
+
+	filter = talloc_asprintf(state, "(sAMAccountName=%s)",
+				 ldb_binary_encode_string(state, state->sam));
+	ctrls = odj_sd_flags_controls(state, ODJ_SECINFO_OWNER, false);
+	if (tevent_req_nomem(filter, req) || tevent_req_nomem(ctrls, req)) {
+		return;
 	}
-	subreq = odj_ldb_search_send(state, ev, state->ldb,
-				     ldb_dn_new(state, state->ldb,
-						info->domain_dn),
-				     LDB_SCOPE_SUBTREE, account_attrs, filter);
+	subreq = odj_ldb_search_ctrl_send(state, state->ev, state->ldb,
+					  ldb_dn_new(state, state->ldb,
+						     info->domain_dn),
+					  LDB_SCOPE_SUBTREE, account_attrs,
+					  filter, ctrls);
 	if (tevent_req_nomem(subreq, req)) {
-		return tevent_req_post(req, ev);
+		return;
 	}
 	tevent_req_set_callback(subreq, provision_searched, req);
-	return req;
 }
 
 static void provision_add(struct tevent_req *req)
@@ -368,6 +404,55 @@ static bool take_identity(struct odj_provision_state *state,
 	return NT_STATUS_IS_OK(GUID_from_data_blob(&g, &res->object_guid));
 }
 
+/* Add a line to the result's warnings. */
+static bool provision_warn(struct odj_provision_state *state,
+			   const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static bool provision_warn(struct odj_provision_state *state,
+			   const char *fmt, ...)
+{
+	struct odj_provision_result *res = state->result;
+	char *w = NULL;
+	va_list ap;
+	bool ok;
+
+	va_start(ap, fmt);
+	w = talloc_vasprintf(res, fmt, ap);
+	va_end(ap);
+	ok = w != NULL && odj_str_list_add(res, &res->warnings, w);
+	TALLOC_FREE(w);
+	return ok;
+}
+
+/* reuse never moves an account: say so if it is not where it was asked */
+static bool check_ou(struct odj_provision_state *state)
+{
+	struct ldb_dn *want = NULL, *parent = NULL;
+	bool same;
+
+	if (state->r->ou == NULL) {
+		return true;
+	}
+	want = ldb_dn_new(state, state->ldb, state->r->ou);
+	parent = ldb_dn_get_parent(state, state->dn);
+	if (want == NULL || parent == NULL) {
+		return false;
+	}
+	same = ldb_dn_compare(want, parent) == 0;
+	TALLOC_FREE(want);
+	TALLOC_FREE(parent);
+	if (same) {
+		return true;
+	}
+	return provision_warn(state, "%s is not in machine_account_ou=%s: "
+			      "reused where it is, not moved (move it with "
+			      "samba-tool computer move, or delete it and "
+			      "provision anew)",
+			      ldb_dn_get_linearized(state->dn),
+			      state->r->ou);
+}
+
 static void provision_searched(struct tevent_req *subreq)
 {
 	struct tevent_req *req = tevent_req_callback_data(
@@ -386,12 +471,19 @@ static void provision_searched(struct tevent_req *subreq)
 			       nt_errstr(status));
 		return;
 	}
+	if (res->count == 0 && state->searched_after_add) {
+		provision_fail(req, NT_STATUS_USER_EXISTS, "%s conflicts with "
+			       "an existing object, but no account %s exists "
+			       "to reuse", ldb_dn_get_linearized(state->dn),
+			       state->sam);
+		return;
+	}
 	if (res->count == 0) {
 		provision_add(req);
 		return;
 	}
 	state->dn = talloc_steal(state, res->msgs[0]->dn);
-	if (!state->r->reuse) {
+	if (!reusing(state)) {
 		/* djoin refuses too: a reset would break a handed-out blob */
 		provision_fail(req, NT_STATUS_USER_EXISTS,
 			       "the account %s already exists (%s); use "
@@ -412,6 +504,56 @@ static void provision_searched(struct tevent_req *subreq)
 			       ldb_dn_get_linearized(state->dn));
 		return;
 	}
+	if (tevent_req_nomem(check_ou(state) ? state : NULL, req)) {
+		return;
+	}
+	subreq = odj_reuse_check_send(state, state->ev, state->dc,
+				      res->msgs[0]);
+	if (tevent_req_nomem(subreq, req)) {
+		return;
+	}
+	tevent_req_set_callback(subreq, provision_reuse_checked, req);
+}
+
+/* The guard has spoken: reset the account, or leave it untouched. */
+static void provision_reuse_checked(struct tevent_req *subreq)
+{
+	struct tevent_req *req = tevent_req_callback_data(
+		subreq, struct tevent_req);
+	struct odj_provision_state *state = tevent_req_data(
+		req, struct odj_provision_state);
+	struct odj_reuse_verdict *v = NULL;
+	NTSTATUS status;
+
+	status = odj_reuse_check_recv(subreq, state, &v);
+	TALLOC_FREE(subreq);
+	if (tevent_req_nterror(req, status)) {
+		return;
+	}
+	if (!v->allowed && !state->r->reuse_unsafe) {
+		provision_fail(req, NT_STATUS_ACCESS_DENIED, "%s; the account "
+			       "was not changed", v->refusal);
+		return;
+	}
+	if (!v->allowed &&
+	    !provision_warn(state, "reuse_unsafe: resetting %s although "
+			    "NERR_AccountReuseBlockedByPolicy (0x%X) refuses "
+			    "it: %s; %s", ldb_dn_get_linearized(state->dn),
+			    ODJ_NERR_ACCOUNT_REUSE_BLOCKED, v->facts,
+			    state->r->owner_domain_admins ?
+			    "Domain Admins become its owner, but what its "
+			    "owner or creator granted in its ACL stays: "
+			    "review it (samba-tool dsacl get)" :
+			    "whoever owns or created the account keeps "
+			    "control over it (its ACL, delegation) after the "
+			    "machine joins")) {
+		tevent_req_oom(req);
+		return;
+	}
+	if (state->r->owner_domain_admins) {
+		provision_set_owner(req);
+		return;
+	}
 	provision_set_password(req);
 }
 
@@ -429,9 +571,11 @@ static void provision_added(struct tevent_req *subreq)
 
 	status = odj_ldb_recv(subreq, state, NULL, &err, &msg);
 	TALLOC_FREE(subreq);
-	if (err == LDB_ERR_ENTRY_ALREADY_EXISTS && state->r->reuse) {
-		/* nosearch + reuse: the account is where we expected it */
-		provision_set_password(req);
+	if (err == LDB_ERR_ENTRY_ALREADY_EXISTS && reusing(state) &&
+	    !state->searched_after_add) {
+		/* nosearch + reuse: find it, and let the guard decide */
+		state->searched_after_add = true;
+		provision_search(req);
 		return;
 	}
 	if (err == LDB_ERR_ENTRY_ALREADY_EXISTS) {
@@ -552,12 +696,117 @@ static void provision_read_back(struct tevent_req *subreq)
 		provision_rollback(req, status);
 		return;
 	}
+	if (state->r->owner_domain_admins) {
+		provision_set_owner(req);
+		return;
+	}
 	provision_compose(req);
 }
 
 /*
+ * Make Domain Admins the owner: a modify of nTSecurityDescriptor with an
+ * owner-only descriptor under the SD flags control, critical (a DC that
+ * ignored the control would take it for the whole descriptor).
+ */
+static void provision_set_owner(struct tevent_req *req)
+{
+	struct odj_provision_state *state = tevent_req_data(
+		req, struct odj_provision_state);
+	const struct odj_dc_info *info = odj_dc_info(state->dc);
+	struct tevent_req *subreq = NULL;
+	struct ldb_control **ctrls = NULL;
+	struct ldb_message *msg = NULL;
+	struct ODJ_SID da;
+	uint32_t subs[15];
+	DATA_BLOB sd;
+	NTSTATUS status;
+	int ret;
+
+	if (info->domain_sid->SubAuthorityCount >= 15) {
+		tevent_req_nterror(req, NT_STATUS_INVALID_SID);
+		return;
+	}
+	da = *info->domain_sid;
+	memcpy(subs, da.SubAuthority, 4 * (size_t)da.SubAuthorityCount);
+	subs[da.SubAuthorityCount++] = DOMAIN_RID_ADMINS;
+	da.SubAuthority = subs;
+	msg = ldb_msg_new(state);
+	if (tevent_req_nomem(msg, req)) {
+		return;
+	}
+	status = odj_sd_owner_only(msg, &da, &sd);
+	if (tevent_req_nterror(req, status)) {
+		return;
+	}
+	msg->dn = state->dn;
+	ret = ldb_msg_add_value(msg, "nTSecurityDescriptor", &sd, NULL);
+	if (ret != LDB_SUCCESS) {
+		tevent_req_oom(req);
+		return;
+	}
+	msg->elements[0].flags = LDB_FLAG_MOD_REPLACE;
+	ctrls = odj_sd_flags_controls(msg, ODJ_SECINFO_OWNER, true);
+	if (tevent_req_nomem(ctrls, req)) {
+		return;
+	}
+	subreq = odj_ldb_modify_ctrl_send(state, state->ev, state->ldb, msg,
+					  ctrls);
+	if (tevent_req_nomem(subreq, req)) {
+		return;
+	}
+	tevent_req_set_callback(subreq, provision_owner_set, req);
+}
+
+static void provision_owner_set(struct tevent_req *subreq)
+{
+	struct tevent_req *req = tevent_req_callback_data(
+		subreq, struct tevent_req);
+	struct odj_provision_state *state = tevent_req_data(
+		req, struct odj_provision_state);
+	const char *dn = ldb_dn_get_linearized(state->dn);
+	char *msg = NULL, *p = NULL;
+	NTSTATUS status;
+
+	status = odj_ldb_recv(subreq, state, NULL, NULL, &msg);
+	TALLOC_FREE(subreq);
+	if (NT_STATUS_IS_OK(status)) {
+		if (state->result->created) {
+			provision_compose(req);
+		} else {
+			provision_set_password(req);
+		}
+		return;
+	}
+	/*
+	 * Windows (and Samba from 4.18) let only members of the group, or
+	 * holders of SeRestorePrivilege, make it the owner; any DC needs
+	 * WRITE_OWNER on the object.  The account was asked to end up
+	 * owned by Domain Admins: a new one goes again, before its blob
+	 * exists, and an existing one keeps its password.
+	 */
+	for (p = msg; p != NULL && *p != '\0'; p++) {
+		/* the DC's text may hold line breaks */
+		if (*p == '\n' || *p == '\r') {
+			*p = ' ';
+		}
+	}
+	state->why = talloc_asprintf(
+		state, "the DC refused to make Domain Admins the owner of %s "
+		"(owner=domain_admins): %s (that takes WRITE_OWNER on the "
+		"account and, on Windows and Samba 4.18 or later, membership "
+		"of Domain Admins or SeRestorePrivilege)%s", dn,
+		msg != NULL && msg[0] != '\0' ? msg : nt_errstr(status),
+		state->result->created ? "" : "; the account was not changed");
+	if (state->result->created) {
+		provision_rollback(req, status);
+		return;
+	}
+	tevent_req_nterror(req, status);
+}
+
+/*
  * The 2012 extensions of this machine, now that its account exists: its
- * certificate carries the account's SID.
+ * certificate carries the account's SID (AD CS: enrolled as the account).
  */
 static NTSTATUS machine_extensions(struct odj_provision_state *state,
 			       struct odj_compose *c)
@@ -571,7 +820,8 @@ static NTSTATUS machine_extensions(struct odj_provision_state *state,
 	sid = state->result->machine_sid != NULL ?
 	      odj_sid_string(state, state->result->machine_sid) : NULL;
 	status = odj_extensions_for_machine(state, r->extensions, r->machine_name,
-					r->jp2.primary_dns, sid, &parts,
+					r->jp2.primary_dns, sid, state->sam,
+					state->password, &parts,
 					&c->num_extra_parts, &roots,
 					&state->why);
 	c->extra_parts = parts;
@@ -611,11 +861,14 @@ static void provision_compose(struct tevent_req *req)
 	if (NT_STATUS_IS_OK(status) && res->account_dn == NULL) {
 		status = NT_STATUS_NO_MEMORY;
 	}
+	if (!NT_STATUS_IS_OK(status) && res->created) {
+		provision_rollback(req, status);
+		return;
+	}
 	if (!NT_STATUS_IS_OK(status)) {
-		if (res->created) {
-			provision_rollback(req, status);
-			return;
-		}
+		state->why = talloc_asprintf_append(
+			state->why, "; the password of %s was reset: provision "
+			"it again with reuse", res->account_dn);
 		tevent_req_nterror(req, status);
 		return;
 	}

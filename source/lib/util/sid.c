@@ -123,9 +123,11 @@ bool odj_sid_from_blob(TALLOC_CTX *mem_ctx, const uint8_t *p, size_t len,
 
 bool odj_sid_equal(const struct ODJ_SID *a, const struct ODJ_SID *b)
 {
+	/* a SID without subauthorities may have no array at all */
 	return a->Revision == b->Revision &&
 	       a->SubAuthorityCount == b->SubAuthorityCount &&
 	       memcmp(a->IdentifierAuthority, b->IdentifierAuthority, 6) == 0 &&
-	       memcmp(a->SubAuthority, b->SubAuthority,
-		      4 * (size_t)a->SubAuthorityCount) == 0;
+	       (a->SubAuthorityCount == 0 ||
+		memcmp(a->SubAuthority, b->SubAuthority,
+		       4 * (size_t)a->SubAuthorityCount) == 0);
 }
