@@ -54,6 +54,12 @@ static const struct odj_subcommand subcommands[] = {
 	  "Write the Windows answer file (unattend.xml) of a blob" },
 	{ "recover", NULL, odj_cmd_recover,
 	  "Finish or roll back a join a kill interrupted" },
+	{ "verify", NULL, DC_SIDE(odj_cmd_verify),
+	  "Check that blobs still work: account, SID, password" },
+	{ "status", NULL, DC_SIDE(odj_cmd_status),
+	  "Which provisioned machines joined, which blobs are pending" },
+	{ "expire", NULL, DC_SIDE(odj_cmd_expire),
+	  "Delete the accounts of blobs never used (dry run by default)" },
 	{ NULL },
 };
 

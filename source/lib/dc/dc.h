@@ -10,6 +10,7 @@
 #include "odj/dc.h"
 #include "odj/batch.h"
 #include "odj/extensions.h"
+#include "odj/lifecycle.h"
 
 #include <ldb.h>
 #include <tevent.h>
@@ -243,5 +244,34 @@ NTSTATUS odj_policy_fetch_gpo(TALLOC_CTX *mem_ctx,
 			      DATA_BLOB *bytes,
 			      char **why);
 
+/*
+ * life_kdc.c: whether a password works, by a Kerberos AS exchange with
+ * the KDC at @p address (numeric) and @p port (NULL: 88) for @p realm,
+ * with MIT krb5 and a profile of its own (the host's krb5.conf is not
+ * read), without a logon.
+ */
+struct odj_kdc;
+
+enum odj_kdc_answer {
+	ODJ_KDC_ACCEPTED = 0,		/* the password works */
+	ODJ_KDC_WRONG_PASSWORD,		/* preauthentication failed */
+	ODJ_KDC_NO_PRINCIPAL,		/* the KDC knows no such account */
+	ODJ_KDC_REVOKED,		/* disabled, locked out, expired */
+	ODJ_KDC_UNAVAILABLE,		/* no answer, or cannot answer */
+	ODJ_KDC_OTHER,			/* any other error */
+};
+
+NTSTATUS odj_kdc_new(TALLOC_CTX *mem_ctx, const char *address,
+		     const char *port, const char *realm,
+		     struct odj_kdc **kdc, char **why);
+/* An AS exchange as @p account (NAME$); no ticket is kept */
+struct tevent_req *odj_kdc_check_send(TALLOC_CTX *mem_ctx,
+				      struct tevent_context *ev,
+				      struct odj_kdc *kdc,
+				      const char *account,
+				      const char *password);
+/* @p detail: the KDC's (or the transport's) words */
+NTSTATUS odj_kdc_check_recv(struct tevent_req *req, TALLOC_CTX *mem_ctx,
+			    enum odj_kdc_answer *answer, char **detail);
 
 #endif /* _ODJ_DC_PRIVATE_H_ */
