@@ -274,4 +274,14 @@ struct tevent_req *odj_kdc_check_send(TALLOC_CTX *mem_ctx,
 NTSTATUS odj_kdc_check_recv(struct tevent_req *req, TALLOC_CTX *mem_ctx,
 			    enum odj_kdc_answer *answer, char **detail);
 
+/*
+ * password.c: a new machine password (printable ASCII from the CSPRNG,
+ * wiped when freed), and a password as unicodePwd's value ([MS-ADTS]
+ * 3.1.1.3.1.5: in double quotes, UTF-16LE, wiped when freed)
+ */
+struct ldb_val;
+char *odj_machine_password_new(TALLOC_CTX *mem_ctx);
+bool odj_unicode_pwd(TALLOC_CTX *mem_ctx, const char *password,
+		     struct ldb_val *val);
+
 #endif /* _ODJ_DC_PRIVATE_H_ */

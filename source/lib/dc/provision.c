@@ -18,11 +18,7 @@
 #include <ldb.h>
 #include <tevent.h>
 #include <util/tevent_ntstatus.h>
-#include <gnutls/gnutls.h>
-#include <gnutls/crypto.h>
 
-/* Windows machine passwords: 120 UTF-16 characters */
-#define MACHINE_PASSWORD_LENGTH 120
 /* [MS-SAMR] 2.2.1.12: UF_WORKSTATION_TRUST_ACCOUNT */
 #define UF_WORKSTATION_TRUST_ACCOUNT 0x00001000
 /* [MS-DTYP] 2.4.2.4: DOMAIN_GROUP_RID_ADMINS */
@@ -82,56 +78,6 @@ NTSTATUS odj_provision_check(TALLOC_CTX *mem_ctx,
 	}
 	/* a blob that cannot be written must fail before the DC changes */
 	return odj_file_check_target(mem_ctx, r->savefile, r->overwrite, why);
-}
-
-/* Printable ASCII from the CSPRNG: 120 characters, ~780 bits. */
-static char *random_password(TALLOC_CTX *mem_ctx)
-{
-	uint8_t rnd[MACHINE_PASSWORD_LENGTH];
-	char *pw = NULL;
-	size_t i;
-
-	pw = talloc_zero_array(mem_ctx, char, MACHINE_PASSWORD_LENGTH + 1);
-	if (pw == NULL) {
-		return NULL;
-	}
-	odj_wipe_on_free(pw);
-	for (i = 0; i < MACHINE_PASSWORD_LENGTH; i++) {
-		/* rejection sampling keeps the 94 characters uniform */
-		do {
-			if (gnutls_rnd(GNUTLS_RND_KEY, &rnd[i], 1) != 0) {
-				TALLOC_FREE(pw);
-				return NULL;
-			}
-		} while (rnd[i] >= 188);
-		pw[i] = 0x21 + rnd[i] % 94;
-	}
-	explicit_bzero(rnd, sizeof(rnd));
-	return pw;
-}
-
-/* unicodePwd: the password in double quotes, UTF-16LE ([MS-ADTS] 3.1.1.3.1.5) */
-static bool unicode_pwd(TALLOC_CTX *mem_ctx, const char *password,
-			struct ldb_val *val)
-{
-	char *quoted = talloc_asprintf(mem_ctx, "\"%s\"", password);
-	void *utf16 = NULL;
-	size_t len = 0;
-	bool ok;
-
-	if (quoted == NULL) {
-		return false;
-	}
-	odj_wipe_on_free(quoted);
-	ok = convert_string_talloc(mem_ctx, CH_UTF8, CH_UTF16LE, quoted,
-				   strlen(quoted), &utf16, &len);
-	TALLOC_FREE(quoted);
-	if (!ok) {
-		return false;
-	}
-	odj_wipe_on_free(utf16);
-	*val = data_blob_const(utf16, len);
-	return true;
 }
 
 static bool fill_names(struct odj_provision_state *state)
@@ -228,7 +174,7 @@ struct tevent_req *odj_provision_send(TALLOC_CTX *mem_ctx,
 			*p = tolower((unsigned char)*p);
 		}
 	} else {
-		state->password = random_password(state);
+		state->password = odj_machine_password_new(state);
 	}
 	if (tevent_req_nomem(state->password, req)) {
 		return tevent_req_post(req, ev);
@@ -301,7 +247,7 @@ static void provision_add(struct tevent_req *req)
 	spn[2] = talloc_asprintf(msg, "RestrictedKrbHost/%s", state->machine);
 	spn[3] = talloc_asprintf(msg, "RestrictedKrbHost/%s",
 				 state->dns_host);
-	if (!unicode_pwd(msg, state->password, &pwd)) {
+	if (!odj_unicode_pwd(msg, state->password, &pwd)) {
 		tevent_req_oom(req);
 		return;
 	}
@@ -344,7 +290,7 @@ static void provision_set_password(struct tevent_req *req)
 		return;
 	}
 	msg->dn = state->dn;
-	if (!unicode_pwd(msg, state->password, &pwd)) {
+	if (!odj_unicode_pwd(msg, state->password, &pwd)) {
 		tevent_req_oom(req);
 		return;
 	}
@@ -950,15 +896,4 @@ NTSTATUS odj_provision(TALLOC_CTX *mem_ctx,
 	status = odj_provision_recv(req, mem_ctx, result, why);
 	TALLOC_FREE(req);
 	return status;
-}
-
-NTSTATUS odj_account_delete(TALLOC_CTX *mem_ctx,
-			    struct odj_dc *dc,
-			    const char *dn,
-			    char **why)
-{
-	struct ldb_context *ldb = odj_dc_ldb(dc);
-
-	return odj_ldb_delete_sync(mem_ctx, odj_dc_ev(dc), ldb,
-				   ldb_dn_new(mem_ctx, ldb, dn), why);
 }
