@@ -117,3 +117,11 @@ odj_scratch() {
 	ODJ_SCRATCH=$(mktemp -d "${TMPDIR:-/tmp}/odj-bb.XXXXXX")
 	trap 'rm -rf "$ODJ_SCRATCH"' EXIT
 }
+
+# sync_dcs: the running DCs replicate each other's changes now (dc.sh
+# replicate; nothing to do with dc1 alone).  A client picks its DC from
+# DNS: when dc2 runs (kept for a later script), a password change may land
+# there while the checks read dc1.
+sync_dcs() {
+	"$ODJ_TOP/testsuite/env/dc.sh" replicate "$ODJ_DC_PREFIX" >/dev/null
+}

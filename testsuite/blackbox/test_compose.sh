@@ -70,6 +70,8 @@ forest=$(field "$S/p.odj" "$W[\"dns_domain_info\"][\"dns_forest\"]")
 dc_name=$(field "$S/p.odj" "$W[\"dc_info\"][\"dc_name\"].lstrip(\"\\\\\")")
 dc_addr=$(field "$S/p.odj" "$W[\"dc_info\"][\"dc_address\"].lstrip(\"\\\\\")")
 dc_flags=$(field "$S/p.odj" "$W[\"dc_info\"][\"flags\"]")
+dc_site=$(field "$S/p.odj" "$W[\"dc_info\"][\"dc_site\"]")
+client_site=$(field "$S/p.odj" "$W[\"dc_info\"][\"client_site\"]")
 rid=$(field "$S/p.odj" "$P[1][\"content\"][\"rid\"]")
 object_guid=$(field "$S/p.odj" "$P[2][\"content\"][\"object_guid\"]")
 check "values read from the provisioned blob" \
@@ -97,6 +99,7 @@ testit_grep "composeodj ${NONET:+(in a network namespace with no interface) }" \
 	domain_guid="$domain_guid" forest_name="$forest" machine_name="$M" \
 	dcname="$dc_name" dcaddress="$dc_addr" rid="$rid" \
 	object_guid="$object_guid" dc_flags="$dc_flags" \
+	dc_site="$dc_site" client_site="$client_site" \
 	machine_password_file="$S/pw" savefile="$S/c.odj"
 check "composed blob is mode 0600" '[ "$(file_mode "$S/c.odj")" = 600 ]'
 

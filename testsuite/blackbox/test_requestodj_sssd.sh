@@ -378,6 +378,7 @@ first_contact() {
 	fi
 	testit "$n: first contact: the unit's ExecStart in the sandbox" \
 		run_unit_line "$r" ExecStart
+	testit "$n: the DCs agree (the change may be on another)" sync_dcs
 	check "$n: pwdLastSet moved" '[ "$(attr "$n" pwdLastSet)" -gt "$pls" ]'
 	check "$n: kvno 2 on the DC" 'kvno_is "$n" 2'
 	check "$n: kvno 2 in ROOT's keytab" \
