@@ -126,6 +126,12 @@ struct odj_request {
 	const char *cert_dir;		/* NULL: <private dir>/odj */
 	const char *policy_file;	/* NULL: <state dir>/odj-policy.json */
 	bool update_ca_certificates;	/* run it after new root CAs */
+	/*
+	 * odj-gp-apply, which applies the POLICY parts through Samba's
+	 * Group Policy extensions; NULL: beside the running program, else
+	 * the installed one (<libexecdir>/samba-odj)
+	 */
+	const char *gp_apply;
 };
 
 /**

@@ -97,13 +97,19 @@ bool odj_policy_applies(const struct odj_request *r)
 	return false;
 }
 
-/* odj-gp-apply: beside odj (a build tree), else where it is installed */
-static const char *helper_path(TALLOC_CTX *ctx)
+/*
+ * odj-gp-apply: the one asked for, else beside odj (a build tree), else
+ * where it is installed
+ */
+static const char *helper_path(TALLOC_CTX *ctx, const char *given)
 {
 	char self[PATH_MAX];
 	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
 	char *beside = NULL;
 
+	if (given != NULL) {
+		return given;
+	}
 	if (n > 0) {
 		self[n] = '\0';
 		beside = talloc_asprintf(ctx, "%s/" GP_HELPER, dirname(self));
@@ -183,15 +189,62 @@ static NTSTATUS here(struct gp_run *g, const char *path, const char **out)
 	return NT_STATUS_OK;
 }
 
+/* Is one of @p a and @p b (absolute) the other or inside it? */
+static bool overlap(const char *a, const char *b)
+{
+	size_t na = strlen(a), nb = strlen(b), n = na < nb ? na : nb;
+
+	return strncmp(a, b, n) == 0 &&
+	       (a[n] == '\0' || a[n] == '/') && (b[n] == '\0' || b[n] == '/');
+}
+
 /*
- * smb.conf, the state directory (the stage's place) and the cache
- * directory (gpo.tdb, the GPO cache: made now, so that the helper
- * overlays it and not a parent that holds the stage)
+ * The stage's place: the state directory, or the private directory if
+ * that one is a directory the helper overlays (smb.conf's, the cache
+ * directory, /etc, /usr: the stage may not lie in one)
+ */
+static NTSTATUS stage_place(struct gp_run *g, struct loadparm_context *lp_ctx,
+			    const char *cache)
+{
+	const char *where[2] = {
+		odj_lp_get(g->ctx, lp_ctx, "state directory"),
+		odj_lp_get(g->ctx, lp_ctx, "private dir"),
+	};
+	char *conf_dir = talloc_strdup(g->ctx, g->conf_image);
+	char *slash = conf_dir != NULL ? strrchr(conf_dir, '/') : NULL;
+	size_t i;
+
+	if (slash == NULL || where[0] == NULL || where[1] == NULL) {
+		return NT_STATUS_NO_MEMORY;
+	}
+	*slash = '\0';
+	for (i = 0; i < ARRAY_SIZE(where); i++) {
+		if (!overlap(where[i], "/etc") && !overlap(where[i], "/usr") &&
+		    !overlap(where[i], cache) && !overlap(where[i], conf_dir)) {
+			break;
+		}
+	}
+	if (i == ARRAY_SIZE(where)) {
+		odj_why(g->ctx, g->why, "no place for the Group Policy stage: "
+			"the state directory %s and the private directory %s "
+			"lie in a directory the extensions write (smb.conf's "
+			"%s, the cache directory %s, /etc or /usr)", where[0],
+			where[1], conf_dir, cache);
+		return NT_STATUS_OBJECT_PATH_INVALID;
+	}
+	return here(g, talloc_asprintf(g->ctx, "%s/" GP_STAGE_NAME, where[i]),
+		    &g->stage);
+}
+
+/*
+ * smb.conf, the cache directory (gpo.tdb, the GPO cache: made now, so
+ * that the helper overlays it and not a parent that holds the stage),
+ * and the stage's place
  */
 static NTSTATUS gp_paths(struct gp_run *g, struct loadparm_context *lp_ctx)
 {
 	const char *file = lpcfg_configfile(lp_ctx);
-	const char *state = NULL, *cache = NULL;
+	const char *cache_image = NULL, *cache = NULL;
 	NTSTATUS status;
 
 	if (file == NULL) {
@@ -225,20 +278,15 @@ static NTSTATUS gp_paths(struct gp_run *g, struct loadparm_context *lp_ctx)
 	if (g->root != NULL) {
 		g->conf_image += strlen(odj_root_dir(g->root));
 	}
-	status = here(g, odj_lp_get(g->ctx, lp_ctx, "state directory"),
-		      &state);
-	if (NT_STATUS_IS_OK(status)) {
-		status = here(g, odj_lp_get(g->ctx, lp_ctx,
-					    "cache directory"), &cache);
-	}
+	cache_image = odj_lp_get(g->ctx, lp_ctx, "cache directory");
+	status = here(g, cache_image, &cache);
 	if (NT_STATUS_IS_OK(status)) {
 		status = odj_staged_set_mkdir(g->set, cache, 0755, g->why);
 	}
-	if (!NT_STATUS_IS_OK(status)) {
-		return status;
+	if (NT_STATUS_IS_OK(status)) {
+		status = stage_place(g, lp_ctx, cache_image);
 	}
-	g->stage = talloc_asprintf(g->ctx, "%s/" GP_STAGE_NAME, state);
-	return g->stage != NULL ? NT_STATUS_OK : NT_STATUS_NO_MEMORY;
+	return status;
 }
 
 struct gp_stage {
@@ -426,7 +474,7 @@ static NTSTATUS spawn_helper(struct gp_run *g, char **argv, const char *log,
  */
 static NTSTATUS run_helper(struct gp_run *g, int *code)
 {
-	const char *helper = helper_path(g->ctx);
+	const char *helper = helper_path(g->ctx, g->r->gp_apply);
 	char *nb = strupper_talloc(g->ctx, g->r->join->netbios_name);
 	const char *argv[20] = {
 		GP_PYTHON, "-I", "-B", helper, "apply",
