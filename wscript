@@ -218,8 +218,12 @@ def build(bld):
     for layer, below in LIB_LAYERS:
         ndr = {'codec': 'odj-ndr-codec ', 'client': 'odj-ndr-client ',
                'dc': 'odj-ndr-dc '}
+        # client: where odj-gp-apply is installed (policy_apply.c)
+        defines = ['ODJ_LIBEXECDIR="%s"' % bld.env.ODJ_LIBEXECDIR] \
+            if layer == 'client' else []
         bld.stlib(source=bld.path.ant_glob('source/lib/%s/*.c' % layer),
                   target='odj_' + layer,
+                  defines=defines,
                   includes=gen_inc,
                   cflags=bld.env.WARNINGS + ['-fvisibility=hidden',
                                              '-fPIC'],
@@ -265,6 +269,11 @@ def build(bld):
                 install_path=libexecdir,
                 env=whole(),
                 use=all_use)
+    # odj-gp-apply beside odj in the build tree, as installed beside
+    # odj-dc: requestodj finds it there (policy_apply.c)
+    bld(rule='cp ${SRC} ${TGT} && chmod 755 ${TGT}',
+        source='source/gp/odj-gp-apply', target='odj-gp-apply',
+        install_path=None)
     for t in bld.path.ant_glob('testsuite/unit/test_*.c'):
         name = os.path.splitext(t.name)[0]
         bld.program(source=[t],

@@ -199,6 +199,35 @@ static json_t *jstr_list(const char **list)
 	return a;
 }
 
+/* --json: the GPOs Samba's extensions applied, or null */
+static json_t *json_policy(const struct odj_request_result *res)
+{
+	json_t *gpos = NULL;
+	size_t i;
+
+	if (res->policy_gpos == NULL && res->policy_written == NULL &&
+	    res->policy_removed == NULL) {
+		return json_null();
+	}
+	gpos = json_array();
+	for (i = 0; gpos != NULL && i < res->num_policy_gpos; i++) {
+		const struct odj_policy_gpo *g = &res->policy_gpos[i];
+
+		json_array_append_new(gpos, json_pack(
+			"{s:s,s:s,s:s,s:b,s:b,s:I,s:I,s:I,s:I,s:I}",
+			"guid", g->guid, "name", g->name, "part", g->where,
+			"essential", g->essential, "synthetic", g->synthetic,
+			"applied", (json_int_t)g->applied,
+			"skipped", (json_int_t)g->skipped,
+			"deferred", (json_int_t)g->deferred,
+			"ignored", (json_int_t)g->ignored,
+			"failed", (json_int_t)g->failed));
+	}
+	return json_pack("{s:o,s:o,s:o}", "gpos", gpos,
+			 "written", jstr_list(res->policy_written),
+			 "removed", jstr_list(res->policy_removed));
+}
+
 /* --json: the join, as print_result() says it */
 static void json_result(const struct odj_cli *cli, const struct odj_join *j,
 			const struct odj_request *r,
@@ -241,6 +270,7 @@ static void json_result(const struct odj_cli *cli, const struct odj_join *j,
 	odj_cli_doc_set(cli, "machine_certificates",
 			jstr_list(res->cert_files));
 	odj_cli_doc_str(cli, "policy_file", res->policy_file);
+	odj_cli_doc_set(cli, "group_policy", json_policy(res));
 	odj_cli_doc_set(cli, "ca_certificates_updated",
 			json_boolean(res->ca_certificates_updated));
 	odj_cli_doc_set(cli, "rotates_at_first_contact",
@@ -265,6 +295,22 @@ static void print_extensions(const struct odj_request_result *res)
 	}
 	if (res->policy_file != NULL) {
 		printf("policy settings: %s\n", res->policy_file);
+	}
+	for (i = 0; i < res->num_policy_gpos; i++) {
+		const struct odj_policy_gpo *g = &res->policy_gpos[i];
+
+		printf("group policy: GPO %s (%s): %zu applied, %zu skipped, "
+		       "%zu left to samba-gpupdate, %zu not for Samba%s\n",
+		       g->guid, g->name, g->applied, g->skipped, g->deferred,
+		       g->ignored, g->failed > 0 ? ", some failed" : "");
+	}
+	for (i = 0; res->policy_written != NULL &&
+		    res->policy_written[i] != NULL; i++) {
+		printf("group policy wrote: %s\n", res->policy_written[i]);
+	}
+	for (i = 0; res->policy_removed != NULL &&
+		    res->policy_removed[i] != NULL; i++) {
+		printf("group policy removed: %s\n", res->policy_removed[i]);
 	}
 	if (res->ca_certificates_updated) {
 		printf("update-ca-certificates: done\n");

@@ -129,6 +129,8 @@ enum odj_exit odj_cli_exit_code(NTSTATUS status)
 		{ NT_STATUS_INVALID_DOMAIN_ROLE, ODJ_EXIT_LOCAL },
 		/* a local file that does not parse: sssd.conf, a journal */
 		{ NT_STATUS_DATA_ERROR, ODJ_EXIT_LOCAL },
+		/* a local file or program failed (odj-gp-apply's exit 4) */
+		{ NT_STATUS_UNEXPECTED_IO_ERROR, ODJ_EXIT_LOCAL },
 		{ NT_STATUS_ACCESS_DENIED, ODJ_EXIT_CREDENTIALS },
 		{ NT_STATUS_LOGON_FAILURE, ODJ_EXIT_CREDENTIALS },
 		{ NT_STATUS_WRONG_PASSWORD, ODJ_EXIT_CREDENTIALS },

@@ -148,8 +148,27 @@ new_client() {
 	"$ENVD/client.sh" new "$S/clients/$1" "$2" $3 >/dev/null 2>&1
 }
 
+# policy_json BLOB FILE: the blob's POLICY part as odj dump --json shows
+# it (what requestodj policyfile= writes)
+policy_json() {
+	odj dump --json "$1" | $PY -c '
+import json, sys
+def find(x):
+    if isinstance(x, dict):
+        if x.get("type") == "POLICY_PROVIDER":
+            return x["content"]
+        x = list(x.values())
+    for y in x if isinstance(x, list) else []:
+        r = find(y)
+        if r is not None:
+            return r
+json.dump(find(json.load(sys.stdin)), open(sys.argv[1], "w"))' "$2"
+}
+
 # join_client NAME: provision NAME with the GPO, join client NAME from
-# the blob; the POLICY part as odj's JSON in $S/NAME.policy.json
+# the blob, leaving its policy alone (nopolicy: this script drives
+# odj-gp-apply itself; test_gp_requestodj.sh has requestodj apply it);
+# the POLICY part as odj's JSON in $S/NAME.policy.json
 join_client() {
 	local n=$1 ip=${IPS[${#CLIENTS[@]}]:-}
 	NAMES+=("$n")
@@ -160,7 +179,9 @@ join_client() {
 		machine_name="$n" policynames="$GPO_NAME" \
 		savefile="$S/$n.odj" -s "$CONF" -U "$ADMIN"
 	testit "requestodj ($n)" odj requestodj loadfile="$S/$n.odj" \
-		policyfile="$S/$n.policy.json" -s "$S/clients/$n/etc/smb.conf"
+		nopolicy -s "$S/clients/$n/etc/smb.conf"
+	testit "the POLICY part as JSON ($n)" policy_json "$S/$n.odj" \
+		"$S/$n.policy.json"
 }
 
 # samba-gpupdate as the client machine would run it (machine account

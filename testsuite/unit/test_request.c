@@ -144,12 +144,23 @@ static void test_request_policy(void **state)
 {
 	TALLOC_CTX *ctx = talloc_new(*state);
 	char *dir = scratch(ctx);
-	char *extra = talloc_asprintf(ctx, "\tstate directory = %s\n", dir);
+	/*
+	 * the state directory (the Group Policy stage's place) not in
+	 * smb.conf's, which the extensions may write; gpo.tdb and the GPO
+	 * cache not this system's
+	 */
+	char *var = scratch(ctx);
+	char *extra = talloc_asprintf(ctx, "\tstate directory = %s/state\n"
+				      "\tcache directory = %s/cache\n", var,
+				      var);
 	struct loadparm_context *lp = client_conf(ctx, dir, extra);
 	char *tdb_path = talloc_asprintf(ctx, "%s/secrets.tdb", dir);
-	char *json = talloc_asprintf(ctx, "%s/odj-policy.json", dir);
+	char *json = talloc_asprintf(ctx, "%s/state/odj-policy.json", var);
 	struct odj_provision_data *pd = req_pd(ctx);
-	struct odj_request opts = { .skip_policy = true };
+	struct odj_request opts = {
+		.skip_policy = true,
+		.gp_apply = SRCDIR "/source/gp/odj-gp-apply",
+	};
 	struct odj_request_result *res = NULL;
 	DATA_BLOB tdb1, text;
 	char *why = NULL;
@@ -159,12 +170,19 @@ static void test_request_policy(void **state)
 			NT_STATUS_INVALID_PARAMETER_MIX);
 	assert_why(why, "part 3 (POLICY_PROVIDER) is ESSENTIAL");
 	assert_int_equal(count_files(dir), 1);	/* smb.conf */
+	assert_int_equal(count_files(var), 0);
 	TALLOC_FREE(why);
 
 	opts.skip_policy = false;
 	assert_nt_ok(request_ext(ctx, lp, pd, &opts, &res, &why));
 	assert_string_equal(res->policy_file, json);
 	assert_null(res->warnings);
+	/* Samba's extensions ran: no Samba setting, nothing for them */
+	assert_int_equal(res->num_policy_gpos, 1);
+	assert_int_equal(res->policy_gpos[0].applied, 0);
+	assert_int_equal(res->policy_gpos[0].ignored, 1);
+	assert_true(res->policy_gpos[0].synthetic);
+	assert_true(res->policy_gpos[0].essential);
 	text = file_bytes(ctx, json);
 	assert_non_null(memmem(text.data, text.length, "\"Answer\"", 8));
 	assert_non_null(memmem(text.data, text.length, "\"value\": 42", 11));
@@ -172,7 +190,7 @@ static void test_request_policy(void **state)
 
 	/* essential, and the file cannot be written: nothing changes */
 	tdb1 = file_bytes(ctx, tdb_path);
-	opts.policy_file = talloc_asprintf(ctx, "%s/none/p.json", dir);
+	opts.policy_file = talloc_asprintf(ctx, "%s/none/p.json", var);
 	assert_nt_not_ok(request_ext(ctx, lp, pd, &opts, &res, &why));
 	assert_why(why, "ESSENTIAL and cannot be applied");
 	assert_blob_equal(tdb1, file_bytes(ctx, tdb_path));
@@ -190,9 +208,14 @@ static void test_request_policy(void **state)
 	assert_nt_ok(request_ext(ctx, lp, pd, &opts, &res, &why));
 	assert_non_null(strstr(res->warnings[0], "not applied (nopolicy)"));
 	TALLOC_FREE(res);
-	/* smb.conf, secrets.tdb, keytab, the first JSON; no temporary files */
-	assert_int_equal(count_files(dir), 4);
+	/* smb.conf, secrets.tdb, keytab; no temporary files */
+	assert_int_equal(count_files(dir), 3);
+	/* the first JSON in the state directory, gpo.tdb; no stage */
+	assert_int_equal(count_files(talloc_asprintf(ctx, "%s/state", var)),
+			 1);
+	assert_int_equal(count_files(var), 2);
 	TALLOC_FREE(lp);
+	scratch_done(var);
 	scratch_done(dir);
 	TALLOC_FREE(ctx);
 }

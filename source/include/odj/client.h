@@ -97,7 +97,8 @@ struct odj_request {
 	 * for the running system.  Every path of the join is taken inside
 	 * it, as the image sees it; paths given here (keytab, trust_dir,
 	 * cert_dir, policy_file) and smb.conf's must lie inside it.  No
-	 * program is run and no daemon signalled.
+	 * program of the image is run and no daemon signalled; Samba's
+	 * Group Policy extensions run from this system on its files.
 	 */
 	const char *root;
 	/* SSSD: ad_server in sssd.conf; NULL: none (DNS SRV, sites) */
@@ -125,6 +126,29 @@ struct odj_request {
 	const char *cert_dir;		/* NULL: <private dir>/odj */
 	const char *policy_file;	/* NULL: <state dir>/odj-policy.json */
 	bool update_ca_certificates;	/* run it after new root CAs */
+	/*
+	 * odj-gp-apply, which applies the POLICY parts through Samba's
+	 * Group Policy extensions; NULL: beside the running program, else
+	 * the installed one (<libexecdir>/samba-odj)
+	 */
+	const char *gp_apply;
+};
+
+/**
+ * A GPO of the blob's POLICY parts, as Samba's Group Policy extensions
+ * took it (odj-gp-apply): how many of its settings each became.
+ */
+struct odj_policy_gpo {
+	const char *guid;		/* "{31B2F340-016D-11D2-945F-...}" */
+	const char *name;		/* its element list's source */
+	const char *where;		/* "blob 1 part 6 (POLICY_PROVIDER)" */
+	bool essential;			/* its part is ESSENTIAL */
+	bool synthetic;			/* a policypaths= file's: no GPO */
+	size_t applied;			/* by an extension, offline */
+	size_t skipped;			/* rejected, in a part not ESSENTIAL */
+	size_t deferred;		/* a DC-bound extension's: online */
+	size_t ignored;			/* read by no Samba extension */
+	size_t failed;			/* its extension failed */
 };
 
 /** What odj_request() did. */
@@ -145,6 +169,16 @@ struct odj_request_result {
 	const char **trust_files;	/* root CAs, PEM */
 	const char **cert_files;	/* machine certificates and keys */
 	const char *policy_file;	/* NULL: none written */
+	/*
+	 * The POLICY parts applied by Samba's Group Policy extensions
+	 * (client=winbind or both, not nopolicy): each GPO, and the files
+	 * the extensions wrote (sudoers.d, motd, cron, smb.conf, gpo.tdb,
+	 * the GPO cache) and removed, committed with the join
+	 */
+	struct odj_policy_gpo *policy_gpos;
+	size_t num_policy_gpos;
+	const char **policy_written;	/* NULL-terminated, or NULL */
+	const char **policy_removed;	/* NULL-terminated, or NULL */
 	/* parts not applied, and update-ca-certificates trouble */
 	const char **warnings;		/* NULL-terminated, or NULL */
 	bool ca_certificates_updated;	/* update-ca-certificates ran */
@@ -173,6 +207,16 @@ struct odj_request_result {
  * an ESSENTIAL part cannot be applied (or is to be skipped) nothing is
  * written at all.  A part that is not essential and cannot be staged is
  * left out, with a warning in the result.
+ *
+ * For client=winbind and both, the POLICY parts' settings also take
+ * effect through Samba's own Group Policy machine extensions (sudo
+ * rules, motd and issue, cron scripts, smb.conf settings, ...), run
+ * offline by odj-gp-apply and recorded in Samba's gpo.tdb as
+ * samba-gpupdate records them; their files are staged and committed
+ * with the join too.  A setting an extension rejects refuses the join
+ * (NT_STATUS_INVALID_PARAMETER) if its part is ESSENTIAL and is skipped,
+ * with a warning, if not.  With @p r->update_config, "apply group
+ * policies = yes" is set too.
  *
  * Refuses (NT_STATUS_OBJECT_NAME_COLLISION) to replace a join to another
  * domain or of another account unless @p r->force, and

@@ -275,6 +275,25 @@ void odj_extensions_update_ca(const struct odj_root *root,
 			      struct odj_request_result *res);
 
 /*
+ * policy_apply.c: the POLICY parts applied by Samba's own Group Policy
+ * machine extensions (odj-gp-apply, on python3-samba), their writes
+ * staged into @p set (and deletions into @p journal) with the join's
+ * other files.  After smb.conf is staged: its extension edits the
+ * joined one.
+ */
+struct odj_journal;
+/* Will odj_policy_apply() run Samba's extensions for @p r? */
+bool odj_policy_applies(const struct odj_request *r);
+NTSTATUS odj_policy_apply(TALLOC_CTX *mem_ctx,
+			  struct loadparm_context *lp_ctx,
+			  const struct odj_root *root,
+			  const struct odj_request *r,
+			  struct odj_staged_set *set,
+			  struct odj_journal *journal,
+			  struct odj_request_result *res,
+			  char **why);
+
+/*
  * journal.c: the files of a join change with secrets.tdb, or not at all,
  * across a kill too.  Lock (one join or recovery at a time), recover what
  * an earlier run left, add the staged set and the secrets.tdb record
@@ -299,6 +318,11 @@ NTSTATUS odj_journal_begin(struct odj_journal *j, char **why);
 /* odj_staged_announce_fn: "stage" TARGET or "dir" PATH into the intent */
 NTSTATUS odj_journal_intent(void *journal, const char *kind,
 			    const char *path, char **why);
+/* A file the join deletes when it commits (journal.c: "remove") */
+NTSTATUS odj_journal_remove(struct odj_journal *j, const char *target,
+			    char **why);
+/* The lock's descriptor: a helper that inherits it holds the lock too */
+int odj_journal_lock_fd(const struct odj_journal *j);
 NTSTATUS odj_journal_add_set(struct odj_journal *j,
 			     const struct odj_staged_set *set, char **why);
 NTSTATUS odj_journal_record(struct odj_journal *j, const char *tdb_path,

@@ -114,6 +114,25 @@ NTSTATUS odj_config_check(TALLOC_CTX *mem_ctx,
 	return NT_STATUS_OK;
 }
 
+/* "apply group policies = yes", unless it is */
+static NTSTATUS policy_change(TALLOC_CTX *mem_ctx,
+			      struct loadparm_context *lp_ctx,
+			      struct odj_config_change **changes,
+			      size_t *num_changes)
+{
+	char *v = odj_lp_get(mem_ctx, lp_ctx, "apply group policies");
+
+	if (v == NULL) {
+		return NT_STATUS_NO_MEMORY;
+	}
+	if (strcasecmp(v, "yes") != 0 &&
+	    !add_change(mem_ctx, changes, num_changes,
+			"apply group policies", "yes", v)) {
+		return NT_STATUS_NO_MEMORY;
+	}
+	return NT_STATUS_OK;
+}
+
 NTSTATUS odj_request_config_check(TALLOC_CTX *mem_ctx,
 				  struct loadparm_context *lp_ctx,
 				  const struct odj_request *r,
@@ -131,6 +150,11 @@ NTSTATUS odj_request_config_check(TALLOC_CTX *mem_ctx,
 	}
 	status = odj_config_check(mem_ctx, lp_ctx, r->join, changes,
 				  num_changes, why);
+	if (NT_STATUS_IS_OK(status) && r->update_config &&
+	    odj_policy_applies(r)) {
+		/* the blob's GPOs, applied now; samba-gpupdate goes on */
+		status = policy_change(mem_ctx, lp_ctx, changes, num_changes);
+	}
 	if (!NT_STATUS_IS_OK(status) || r->client != ODJ_CLIENT_BOTH) {
 		return status;
 	}

@@ -3,14 +3,17 @@
  *
  * CERT parts: root CAs as PEM files into the trust directory (Debian's
  * ca-certificates layout), the machine certificate and key as PEM into
- * the certificate directory.  POLICY parts: the settings as JSON.  Every
- * file is staged beside its target and goes into the join's journal with
- * its other files (journal.c): in place with the join, or not at all.
+ * the certificate directory.  POLICY parts: the settings as JSON, for
+ * other tools.  Every file is staged beside its target and goes into the
+ * join's journal with its other files (journal.c): in place with the
+ * join, or not at all.
  *
- * Samba has no place for HKLM policy values: registry.tdb holds only
- * what smbd serves over winreg and the smbconf key, and nothing reads
- * Software\Policies from it (samba-gpupdate fetches GPOs itself and keeps
- * its state in gp.tdb).  So the values go to the JSON file only.
+ * The POLICY settings also take effect through Samba's own Group Policy
+ * machine extensions (sudoers, motd, cron scripts, smb.conf, ...), as
+ * samba-gpupdate applies them from a DC, recorded in its gpo.tdb:
+ * policy_apply.c, once smb.conf is staged (its extension edits the
+ * joined one).  Not registry.tdb: nothing in Samba reads
+ * Software\Policies from there.
  */
 
 #include "client/client.h"

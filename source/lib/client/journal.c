@@ -25,10 +25,13 @@
  *   odj-journal 1 staging
  *   stage <target>        a staged file is about to be made beside it
  *   dir <directory>       a directory is about to be made
+ *   tree <directory>      a scratch directory is about to be made (the
+ *                         Group Policy stage, policy_apply.c)
  *
  * Whoever finds that knows the join never committed: the staged files
- * (which hold keys) and the directories go.  So nothing a killed join
- * wrote outlives the next odj run.
+ * (which hold keys), the scratch trees with all in them, and the
+ * directories go.  So nothing a killed join wrote outlives the next odj
+ * run.
  *
  * The journal is text, one entry a line, its fields separated by tabs
  * (paths with a tab or a line break are refused):
@@ -37,7 +40,11 @@
  *   record <secrets.tdb path> <key> <sha256 of the value>
  *   dir <directory the join made>
  *   stage <target>        (from the intent: swept on a rollback)
+ *   tree <directory>      (from the intent: removed either way)
  *   file <target> <staged> <sha256 of the new content>
+ *   remove <target>       a file the join deletes (a Group Policy
+ *                         extension's): unlinked when rolling forward,
+ *                         after the files; nothing when rolling back
  *   end
  *
  * Directories the join made for its files (an image without /etc/sssd)
@@ -77,6 +84,8 @@ struct odj_journal {
 	char tdb_sha[SHA256_HEX + 1];
 	const char **dirs;		/* made, parents first */
 	const char **staged;		/* the intent's targets */
+	const char **trees;		/* scratch directories */
+	const char **removes;		/* files the join deletes */
 	bool staging;			/* an intent, not a journal */
 	bool written;
 	struct odj_dir_lock *lock;	/* the journal's directory */
@@ -265,10 +274,27 @@ NTSTATUS odj_journal_intent(void *private_data, const char *kind,
 	/* the journal names them too: a rollback sweeps beside them */
 	if (NT_STATUS_IS_OK(status) &&
 	    !odj_str_list_add(j, strcmp(kind, "stage") == 0 ? &j->staged :
+			      strcmp(kind, "tree") == 0 ? &j->trees :
 			      &j->dirs, path)) {
 		status = NT_STATUS_NO_MEMORY;
 	}
 	return status;
+}
+
+NTSTATUS odj_journal_remove(struct odj_journal *j, const char *target,
+			    char **why)
+{
+	if (strpbrk(target, "\t\n") != NULL) {
+		odj_why(j, why, "%s: a tab or line break in the path", target);
+		return NT_STATUS_OBJECT_PATH_SYNTAX_BAD;
+	}
+	return odj_str_list_add(j, &j->removes, target) ?
+		NT_STATUS_OK : NT_STATUS_NO_MEMORY;
+}
+
+int odj_journal_lock_fd(const struct odj_journal *j)
+{
+	return odj_dir_lock_fd(j->lock);
 }
 
 NTSTATUS odj_journal_add_set(struct odj_journal *j,
@@ -330,6 +356,11 @@ NTSTATUS odj_journal_write(struct odj_journal *j, char **why)
 		text = talloc_asprintf_append_buffer(text, "stage\t%s\n",
 						     j->staged[i]);
 	}
+	for (i = 0; text != NULL && j->trees != NULL &&
+		    j->trees[i] != NULL; i++) {
+		text = talloc_asprintf_append_buffer(text, "tree\t%s\n",
+						     j->trees[i]);
+	}
 	for (i = 0; text != NULL && i < j->num_files; i++) {
 		const struct journal_file *f = &j->files[i];
 
@@ -337,6 +368,11 @@ NTSTATUS odj_journal_write(struct odj_journal *j, char **why)
 						     "file\t%s\t%s\t%s\n",
 						     f->target, f->staged,
 						     f->sha);
+	}
+	for (i = 0; text != NULL && j->removes != NULL &&
+		    j->removes[i] != NULL; i++) {
+		text = talloc_asprintf_append_buffer(text, "remove\t%s\n",
+						     j->removes[i]);
 	}
 	if (text != NULL) {
 		text = talloc_asprintf_append_buffer(text, "end\n");
@@ -356,11 +392,41 @@ NTSTATUS odj_journal_write(struct odj_journal *j, char **why)
 	return status;
 }
 
+static void remove_trees(const char **trees)
+{
+	size_t i;
+
+	for (i = 0; trees != NULL && trees[i] != NULL; i++) {
+		odj_remove_tree(trees[i]);
+	}
+}
+
+/* The files the join deletes (already gone: done before) */
+static NTSTATUS remove_files(struct odj_journal *j, char **why)
+{
+	size_t i;
+
+	for (i = 0; j->removes != NULL && j->removes[i] != NULL; i++) {
+		if (unlink(j->removes[i]) != 0 && errno != ENOENT) {
+			int err = errno;
+
+			odj_why(j, why, "cannot remove %s: %s (the join is "
+				"committed; run odj again to finish it)",
+				j->removes[i], strerror(err));
+			return map_nt_error_from_unix_common(err);
+		}
+		odj_fsync_dir(j->removes[i]);
+	}
+	return NT_STATUS_OK;
+}
+
 /* Every staged file into place, then the journal away */
 static NTSTATUS roll_forward(struct odj_journal *j, char **why)
 {
 	char sha[SHA256_HEX + 1];
 	size_t i;
+
+	remove_trees(j->trees);
 
 	for (i = 0; i < j->num_files; i++) {
 		const struct journal_file *f = &j->files[i];
@@ -387,7 +453,7 @@ static NTSTATUS roll_forward(struct odj_journal *j, char **why)
 		}
 		odj_fsync_dir(f->target);
 	}
-	return NT_STATUS_OK;
+	return remove_files(j, why);
 }
 
 /* Directories the join made, deepest first, if empty */
@@ -414,6 +480,7 @@ static void roll_back(struct odj_journal *j)
 	for (i = 0; j->staged != NULL && j->staged[i] != NULL; i++) {
 		odj_remove_stale_tmp(j->staged[i]);
 	}
+	remove_trees(j->trees);
 	rmdirs(j->dirs);
 }
 
@@ -503,6 +570,14 @@ static bool parse_line(struct odj_journal *j, char *line)
 	if (strncmp(line, "dir\t", 4) == 0) {
 		f = split_fields(j, line, 2);
 		return f != NULL && odj_str_list_add(j, &j->dirs, f[1]);
+	}
+	if (strncmp(line, "tree\t", 5) == 0) {
+		f = split_fields(j, line, 2);
+		return f != NULL && odj_str_list_add(j, &j->trees, f[1]);
+	}
+	if (strncmp(line, "remove\t", 7) == 0) {
+		f = split_fields(j, line, 2);
+		return f != NULL && odj_str_list_add(j, &j->removes, f[1]);
 	}
 	if (strncmp(line, "file\t", 5) == 0) {
 		f = split_fields(j, line, 4);
@@ -624,6 +699,8 @@ NTSTATUS odj_journal_recover(struct odj_journal *j, const char **done,
 	TALLOC_FREE(j->files);
 	TALLOC_FREE(j->dirs);
 	TALLOC_FREE(j->staged);
+	TALLOC_FREE(j->trees);
+	TALLOC_FREE(j->removes);
 	j->staging = false;
 	j->num_files = 0;
 	j->tdb_path = NULL;

@@ -11,6 +11,8 @@
  *   6. the new keytab(s) (keytab.c), SSSD's files (sssd.c), the CERT and
  *      POLICY parts' files (extensions.c, staged first: an ESSENTIAL part
  *      that cannot be applied stops all), each staged beside its target
+ *   7. the POLICY parts through Samba's Group Policy extensions, their
+ *      writes staged too (policy_apply.c)
  * and then: secrets.tdb prepared to commit, the journal written (every
  * staged file, and the secrets.tdb record that commits the join),
  * secrets.tdb committed, the files renamed into place, the journal
@@ -600,6 +602,12 @@ static NTSTATUS request_run(struct request_state *st, TALLOC_CTX *ctx)
 	}
 	if (NT_STATUS_IS_OK(status) && st->kt.samba != NULL) {
 		status = stage_keytab(st, ctx, st->kt.samba);
+	}
+	/* Samba's Group Policy extensions, on the joined smb.conf */
+	if (NT_STATUS_IS_OK(status)) {
+		status = odj_policy_apply(ctx, st->lp_ctx, st->root, st->r,
+					  st->set, st->journal, st->res,
+					  st->why);
 	}
 	if (NT_STATUS_IS_OK(status)) {
 		status = commit_all(st);

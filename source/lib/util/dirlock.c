@@ -119,3 +119,8 @@ NTSTATUS odj_dir_lock(TALLOC_CTX *mem_ctx, const char *dir,
 	*_lock = lock;
 	return NT_STATUS_OK;
 }
+
+int odj_dir_lock_fd(const struct odj_dir_lock *lock)
+{
+	return lock->h->fd;
+}

@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <dirent.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
@@ -83,6 +84,33 @@ void odj_fsync_dir(const char *path)
 		close(fd);
 	}
 	TALLOC_FREE(dir);
+}
+
+static int remove_one(const char *path, const struct stat *st, int flag,
+		      struct FTW *ftw)
+{
+	(void)st;
+	(void)ftw;
+	if (flag == FTW_DP) {
+		rmdir(path);
+	} else {
+		unlink(path);
+	}
+	return 0;	/* on: remove what can be removed */
+}
+
+void odj_remove_tree(const char *dir)
+{
+	struct stat st;
+
+	if (lstat(dir, &st) != 0) {
+		return;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		unlink(dir);
+		return;
+	}
+	nftw(dir, remove_one, 16, FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
 }
 
 void odj_remove_stale_tmp(const char *path)

@@ -233,12 +233,107 @@ NTSTATUS odj_staged_set_text(struct odj_staged_set *set, const char *path,
 
 bool odj_staged_set_has(const struct odj_staged_set *set, const char *path)
 {
+	return odj_staged_set_find(set, path) != NULL;
+}
+
+/* Copy the regular file @p src into @p s */
+static NTSTATUS copy_into(struct odj_staged_file *s, const char *src,
+			  char **why)
+{
+	uint8_t buf[65536];
+	int fd = open(src, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	struct stat st;
+	ssize_t n = 0;
+	int err = 0;
+
+	if (fd == -1 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		err = fd == -1 ? errno : EINVAL;
+		odj_why(s, why, "cannot read %s: %s", src, strerror(err));
+		if (fd != -1) {
+			close(fd);
+		}
+		return map_nt_error_from_unix_common(err);
+	}
+	while ((n = read(fd, buf, sizeof(buf))) != 0) {
+		if (n == -1 && errno == EINTR) {
+			continue;
+		}
+		if (n == -1 || !odj_write_all(s->fd, buf, n)) {
+			err = errno;
+			break;
+		}
+	}
+	close(fd);
+	if (err != 0) {
+		odj_why(s, why, "cannot copy %s to %s: %s", src, s->tmp,
+			strerror(err));
+		return map_nt_error_from_unix_common(err);
+	}
+	return NT_STATUS_OK;
+}
+
+NTSTATUS odj_staged_set_copy(struct odj_staged_set *set, const char *path,
+			     const char *src, mode_t mode, uid_t uid,
+			     gid_t gid, char **why)
+{
+	struct odj_staged_file *s = NULL;
+	NTSTATUS status;
+
+	status = announce(set, "stage", path, why);
+	if (NT_STATUS_IS_OK(status)) {
+		status = odj_staged_create(set, path, mode, &s, why);
+	}
+	if (NT_STATUS_IS_OK(status)) {
+		status = copy_into(s, src, why);
+	}
+	/* the owner first: chown clears the set-id bits of the mode */
+	if (NT_STATUS_IS_OK(status) &&
+	    (fchown(s->fd, uid, gid) != 0 || fchmod(s->fd, mode) != 0)) {
+		int err = errno;
+
+		odj_why(set, why, "cannot set the owner or mode of %s: %s",
+			s->tmp, strerror(err));
+		status = map_nt_error_from_unix_common(err);
+	}
+	if (NT_STATUS_IS_OK(status)) {
+		status = odj_staged_close(s, why);
+	}
+	if (NT_STATUS_IS_OK(status)) {
+		status = odj_staged_set_adopt(set, s);
+	}
+	if (!NT_STATUS_IS_OK(status)) {
+		odj_why_move(set, why);
+		TALLOC_FREE(s);
+	}
+	return status;
+}
+
+const struct odj_staged_file *odj_staged_set_find(
+	const struct odj_staged_set *set, const char *path)
+{
 	size_t i;
 
 	for (i = 0; i < set->num_files; i++) {
 		if (strcmp(set->files[i]->path, path) == 0) {
-			return true;
+			return set->files[i];
 		}
+	}
+	return NULL;
+}
+
+bool odj_staged_set_drop(struct odj_staged_set *set, const char *path)
+{
+	size_t i;
+
+	for (i = 0; i < set->num_files; i++) {
+		if (strcmp(set->files[i]->path, path) != 0) {
+			continue;
+		}
+		TALLOC_FREE(set->files[i]);	/* and its staged file */
+		memmove(&set->files[i], &set->files[i + 1],
+			(set->num_files - i - 1) * sizeof(set->files[0]));
+		set->num_files--;
+		return true;
 	}
 	return false;
 }

@@ -108,6 +108,14 @@ void odj_remove_stale_tmp(const char *path);
 struct odj_dir_lock;
 NTSTATUS odj_dir_lock(TALLOC_CTX *mem_ctx, const char *dir,
 		      struct odj_dir_lock **lock, char **why);
+/* @p lock's descriptor: a child that inherits it holds the lock too */
+int odj_dir_lock_fd(const struct odj_dir_lock *lock);
+
+/*
+ * Remove @p dir and everything in it (no link followed, no other file
+ * system entered); nothing if it does not exist
+ */
+void odj_remove_tree(const char *dir);
 
 /* fsync() the directory that holds @p path: a rename in it is durable */
 void odj_fsync_dir(const char *path);
@@ -213,7 +221,19 @@ NTSTATUS odj_staged_set_adopt(struct odj_staged_set *set,
 /* @p text as the new @p path, mode @p mode */
 NTSTATUS odj_staged_set_text(struct odj_staged_set *set, const char *path,
 			     mode_t mode, const char *text, char **why);
+/*
+ * A copy of the regular file @p src as the new @p path, with that mode
+ * and owner (what another program staged elsewhere)
+ */
+NTSTATUS odj_staged_set_copy(struct odj_staged_set *set, const char *path,
+			     const char *src, mode_t mode, uid_t uid,
+			     gid_t gid, char **why);
 bool odj_staged_set_has(const struct odj_staged_set *set, const char *path);
+/* The staged file of @p path, or NULL */
+const struct odj_staged_file *odj_staged_set_find(
+	const struct odj_staged_set *set, const char *path);
+/* The staged file of @p path out of the set, and removed; false: none */
+bool odj_staged_set_drop(struct odj_staged_set *set, const char *path);
 /* @p dir and its missing parents (0755), recorded as made */
 NTSTATUS odj_staged_set_mkdir(struct odj_staged_set *set, const char *dir,
 			      mode_t mode, char **why);
