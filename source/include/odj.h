@@ -11,6 +11,7 @@
  *   odj/dc.h          a DC connection and provisioning one machine
  *   odj/batch.h       provisioning many machines
  *   odj/extensions.h  the 2012 extensions on the DC side
+ *   odj/rodc.h        branch offices: RODCs, their passwords
  *
  * `odj` (the client program) links util, codec and client only; DC code
  * is out of its reach (the link fails).  `odj-dc` links everything.
@@ -43,5 +44,6 @@
 #include "odj/dc.h"
 #include "odj/batch.h"
 #include "odj/extensions.h"
+#include "odj/rodc.h"
 
 #endif /* _ODJ_H_ */

@@ -41,6 +41,9 @@ static const struct odj_arg_spec provision_args[] = {
 	{ "report", "REPORT", false, "JSON report of a batch" },
 	{ "parallel", "PARALLEL", false, "requests in flight (batch)" },
 	{ "unattend", "UNATTEND", false, "directory for unattend.xml files" },
+	/* branch offices: read-only DCs */
+	{ "rodc", NULL, false, "RODCs to allow the password on, ,-separated" },
+	{ "rodc_group", NULL, false, "group the RODCs allow, to add it to" },
 	{ NULL },
 };
 
@@ -203,6 +206,10 @@ int odj_cmd_provision(struct odj_cli *cli)
 		return odj_cli_fail(cli, status, why);
 	}
 	odj_cli_dc_choice(cli, dc, dcname == NULL);
+	ret = odj_cli_rodc(cli, dc, args, &r);
+	if (ret != ODJ_EXIT_OK) {
+		return ret;
+	}
 	ret = odj_cli_extensions(cli, dc, args, &r);
 	if (ret != ODJ_EXIT_OK) {
 		return ret;
@@ -226,6 +233,7 @@ int odj_cmd_provision(struct odj_cli *cli)
 		odj_cli_doc_str(cli, "domain", odj_dc_info(dc)->dns_domain);
 		odj_cli_doc_str(cli, "dc", odj_dc_info(dc)->dc_name);
 		odj_cli_doc_str(cli, "savefile", savefile);
+		odj_cli_rodc_single(cli, dc, &r, res, stdout);
 		return ODJ_EXIT_OK;
 	}
 	/* with printblob, stdout is the blob: report on stderr */
@@ -235,5 +243,7 @@ int odj_cmd_provision(struct odj_cli *cli)
 		odj_dc_info(dc)->dns_domain, odj_dc_info(dc)->dc_name,
 		savefile != NULL ? "; blob saved to " : "",
 		savefile != NULL ? savefile : "");
+	odj_cli_rodc_single(cli, dc, &r, res,
+			    savefile != NULL ? stdout : stderr);
 	return ODJ_EXIT_OK;
 }

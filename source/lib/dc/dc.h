@@ -10,6 +10,7 @@
 #include "odj/dc.h"
 #include "odj/batch.h"
 #include "odj/extensions.h"
+#include "odj/rodc.h"
 
 #include <ldb.h>
 #include <tevent.h>
@@ -160,6 +161,28 @@ struct tevent_req *odj_reuse_check_send(TALLOC_CTX *mem_ctx,
 NTSTATUS odj_reuse_check_recv(struct tevent_req *req,
 			      TALLOC_CTX *mem_ctx,
 			      struct odj_reuse_verdict **verdict);
+
+/*
+ * rodc.c: allow an account's password on the RODCs of a policy
+ * (odj_rodc_policy_prepare()): refused (NT_STATUS_ACCESS_DENIED) if an
+ * RODC's msDS-NeverRevealGroup holds the account or a group it is in
+ * (tokenGroups, as the DC decides), else the account goes into each
+ * RODC's msDS-RevealOnDemandGroup, or into the policy's group.  @p site
+ * (the blob's, or NULL) only adds a warning when an RODC is elsewhere.
+ * The result: the RODCs' names, and warnings added to @p warnings;
+ * NULL-terminated lists.
+ */
+struct tevent_req *odj_rodc_allow_send(TALLOC_CTX *mem_ctx,
+				       struct tevent_context *ev,
+				       struct odj_dc *dc,
+				       const struct odj_rodc_policy *policy,
+				       struct ldb_dn *account,
+				       const char *site);
+NTSTATUS odj_rodc_allow_recv(struct tevent_req *req,
+			     TALLOC_CTX *mem_ctx,
+			     const char ***rodcs,
+			     const char ***warnings,
+			     char **why);
 
 /*
  * certs.c and gpo.c: what the extensions read from the directory.

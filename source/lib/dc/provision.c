@@ -64,6 +64,9 @@ static void provision_set_password(struct tevent_req *req);
 static void provision_password_set(struct tevent_req *subreq);
 static void provision_read_back(struct tevent_req *subreq);
 static void provision_rolled_back(struct tevent_req *subreq);
+static void provision_rodc(struct tevent_req *req);
+static void provision_rodc_done(struct tevent_req *subreq);
+static void provision_account_next(struct tevent_req *req);
 static void provision_compose(struct tevent_req *req);
 static void provision_deliver(struct tevent_req *req);
 
@@ -550,11 +553,7 @@ static void provision_reuse_checked(struct tevent_req *subreq)
 		tevent_req_oom(req);
 		return;
 	}
-	if (state->r->owner_domain_admins) {
-		provision_set_owner(req);
-		return;
-	}
-	provision_set_password(req);
+	provision_rodc(req);
 }
 
 static void provision_added(struct tevent_req *subreq)
@@ -696,11 +695,71 @@ static void provision_read_back(struct tevent_req *subreq)
 		provision_rollback(req, status);
 		return;
 	}
-	if (state->r->owner_domain_admins) {
-		provision_set_owner(req);
+	provision_rodc(req);
+}
+
+/*
+ * rodc=: the account exists, new or reused (not yet reset): allow its
+ * password on the RODCs (rodc.c), or refuse it there.  Then the owner,
+ * the password of a reused account, the blob of a new one.
+ */
+static void provision_rodc(struct tevent_req *req)
+{
+	struct odj_provision_state *state = tevent_req_data(
+		req, struct odj_provision_state);
+	struct tevent_req *subreq = NULL;
+
+	if (state->r->rodc == NULL) {
+		provision_account_next(req);
 		return;
 	}
-	provision_compose(req);
+	subreq = odj_rodc_allow_send(state, state->ev, state->dc,
+				     state->r->rodc, state->dn,
+				     state->r->jp2.site);
+	if (tevent_req_nomem(subreq, req)) {
+		return;
+	}
+	tevent_req_set_callback(subreq, provision_rodc_done, req);
+}
+
+static void provision_rodc_done(struct tevent_req *subreq)
+{
+	struct tevent_req *req = tevent_req_callback_data(
+		subreq, struct tevent_req);
+	struct odj_provision_state *state = tevent_req_data(
+		req, struct odj_provision_state);
+	struct odj_provision_result *res = state->result;
+	NTSTATUS status;
+
+	status = odj_rodc_allow_recv(subreq, res, &res->rodcs,
+				     &res->warnings, &state->why);
+	TALLOC_FREE(subreq);
+	if (!NT_STATUS_IS_OK(status) && res->created) {
+		provision_rollback(req, status);
+		return;
+	}
+	if (!NT_STATUS_IS_OK(status)) {
+		state->why = talloc_asprintf_append(state->why, "; the "
+						    "account was not changed");
+		tevent_req_nterror(req, status);
+		return;
+	}
+	provision_account_next(req);
+}
+
+/* The account is there: its owner, then a reused one's password */
+static void provision_account_next(struct tevent_req *req)
+{
+	struct odj_provision_state *state = tevent_req_data(
+		req, struct odj_provision_state);
+
+	if (state->r->owner_domain_admins) {
+		provision_set_owner(req);
+	} else if (state->result->created) {
+		provision_compose(req);
+	} else {
+		provision_set_password(req);
+	}
 }
 
 /*
