@@ -105,10 +105,22 @@ struct odj_request_result {
 	/* parts not applied, and update-ca-certificates trouble */
 	const char **warnings;		/* NULL-terminated, or NULL */
 	bool ca_certificates_updated;	/* update-ca-certificates ran */
+	/*
+	 * The blob's site (JOIN_PROVIDER2) stored for Samba's DC locator
+	 * (winbindd, net): the gencache.tdb written, or NULL
+	 */
+	const char *site_cache;
 };
 
 /**
  * @brief Make this machine a member of the blob's domain, offline.
+ *
+ * A site the blob names (JOIN_PROVIDER2: djoin /PSITE, /DSITE) goes,
+ * once the join is committed, into Samba's sitename cache (gencache.tdb
+ * of the lock directory), where a CLDAP reply would put it: Samba's DC
+ * locator then asks the site's DNS records first, which is how a branch
+ * machine finds its RODC with the WAN down.  A failure there is a
+ * warning, not a failed join.
  *
  * Writes, all or nothing: Samba's join records into secrets.tdb in one
  * transaction (SECRETS/MACHINE_DOMAIN_INFO/<DOMAIN> and the legacy keys

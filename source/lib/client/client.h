@@ -199,4 +199,17 @@ void odj_extensions_update_ca(struct odj_extensions_staging *staging,
 			      const struct odj_request *r,
 			      struct odj_request_result *res);
 
+/*
+ * sitename.c: the blob's site into Samba's sitename cache (gencache.tdb
+ * in the lock directory, AD_SITENAME/DOMAIN/<REALM> and /<DOMAIN>), as
+ * sitename_store() writes it; @p path: the file written.
+ */
+NTSTATUS odj_sitename_store(TALLOC_CTX *mem_ctx,
+			    struct loadparm_context *lp_ctx,
+			    const char *realm,
+			    const char *netbios_domain,
+			    const char *site,
+			    char **path,
+			    char **why);
+
 #endif /* _ODJ_CLIENT_PRIVATE_H_ */

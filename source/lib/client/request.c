@@ -540,6 +540,33 @@ static NTSTATUS request_setup(struct request_state *st, TALLOC_CTX *ctx)
 					    : NT_STATUS_NO_MEMORY;
 }
 
+/* After the commit: the blob's site for Samba's DC locator (sitename.c) */
+static void store_site(struct request_state *st, TALLOC_CTX *ctx)
+{
+	char *path = NULL, *why = NULL, *w = NULL;
+	NTSTATUS status;
+
+	if (!st->j->site_given) {
+		return;
+	}
+	status = odj_sitename_store(st->res, st->lp_ctx, st->j->dns_domain,
+				    st->j->netbios_domain, st->j->site, &path,
+				    &why);
+	if (NT_STATUS_IS_OK(status)) {
+		st->res->site_cache = path;
+		return;
+	}
+	w = talloc_asprintf(ctx, "the site %s was not stored for Samba's DC "
+			    "locator (%s): with no DC of the domain in reach, "
+			    "winbindd finds the site's DCs only if smb.conf "
+			    "names them (password server)", st->j->site,
+			    why != NULL ? why : nt_errstr(status));
+	if (w != NULL) {
+		/* without memory for it, the join stands all the same */
+		(void)odj_str_list_add(st->res, &st->res->warnings, w);
+	}
+}
+
 NTSTATUS odj_request(TALLOC_CTX *mem_ctx,
 		     struct loadparm_context *lp_ctx,
 		     const struct odj_request *r,
@@ -583,6 +610,7 @@ NTSTATUS odj_request(TALLOC_CTX *mem_ctx,
 		rotation(&st, tmp_ctx);
 		st.res->keytab = talloc_strdup(st.res, st.keytab);
 		odj_extensions_update_ca(st.ext, r, st.res);
+		store_site(&st, tmp_ctx);
 	}
 	odj_why_move(mem_ctx, why);
 	if (!NT_STATUS_IS_OK(status)) {
