@@ -339,6 +339,61 @@ static void test_preload_helper_answers(void **state)
 	TALLOC_FREE(t);
 }
 
+struct stop_after_first {
+	struct tevent_req *req;
+	size_t calls;
+};
+
+static void stop_after_first(const struct odj_preload_machine *m,
+			     size_t done, size_t total, void *private_data)
+{
+	struct stop_after_first *s = private_data;
+
+	s->calls++;
+	odj_preload_stop(s->req);
+}
+
+/* odj_preload_stop(): SIGTERM to the helper, which ends as it sees fit */
+static void test_preload_stop(void **state)
+{
+	TALLOC_CTX *t = talloc_new(*state);
+	char *dir = scratch(t);
+	struct odj_preload_machine m[2] = {
+		{ .name = "WS1" }, { .name = "WS2" },
+	};
+	/* after its first answer it waits, until the signal */
+	char *helper = write_file(t, dir, "helper", "#!/bin/sh\n"
+		"trap 'kill $p 2>/dev/null; echo \"{\\\"event\\\": \\\"end\\\", "
+		"\\\"interrupted\\\": true}\"; exit 0' TERM\n"
+		"echo '{\"event\": \"machine\", \"name\": \"WS1\", "
+		"\"status\": \"cached\"}'\n"
+		"sleep 30 & p=$!\n"
+		"wait\n");
+	struct tevent_context *ev = tevent_context_init(t);
+	struct stop_after_first s = { .req = NULL };
+	struct odj_preload_options o = {
+		.helper = helper, .smbconf = "/dev/null", .debuglevel = -1,
+		.progress = stop_after_first, .private_data = &s,
+	};
+	struct odj_preload_run run;
+	char *why = NULL;
+
+	assert_int_equal(chmod(helper, 0700), 0);
+	s.req = odj_preload_send(t, ev, &o, m, 2);
+	assert_non_null(s.req);
+	assert_true(tevent_req_poll(s.req, ev));
+	assert_nt_equal(odj_preload_recv(s.req, t, &run, &why),
+			NT_STATUS_CANCELLED);
+	assert_true(run.interrupted);
+	assert_int_equal(s.calls, 1);
+	assert_int_equal(m[0].status, ODJ_PRELOAD_CACHED);
+	assert_int_equal(m[1].status, ODJ_PRELOAD_PENDING);
+	TALLOC_FREE(s.req);
+	TALLOC_FREE(ev);
+	scratch_done(dir);
+	TALLOC_FREE(t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -348,6 +403,7 @@ int main(void)
 		odj_test(test_preload_from_savedir),
 		odj_test(test_preload_report),
 		odj_test(test_preload_helper_answers),
+		odj_test(test_preload_stop),
 	};
 
 	cmocka_set_message_output(CM_OUTPUT_STDOUT);

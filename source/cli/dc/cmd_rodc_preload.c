@@ -248,7 +248,9 @@ static int finish(struct preload_cli *p, const struct odj_args *args,
 			printf("Report: %s\n", savereport);
 		}
 	}
-	odj_cli_doc_str(cli, "savereport", savereport);
+	if (cli->json) {
+		odj_cli_doc_str(cli, "savereport", savereport);
+	}
 	if (ret != ODJ_EXIT_OK) {
 		return ret;
 	}

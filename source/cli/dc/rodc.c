@@ -186,12 +186,14 @@ void odj_cli_rodc_single(const struct odj_cli *cli, const struct odj_dc *dc,
 		TALLOC_FREE(ctx);
 		return;
 	}
-	names = json_array();
+	names = cli->json ? json_array() : NULL;
 	for (i = 0; names != NULL && res->rodcs != NULL &&
 		    res->rodcs[i] != NULL; i++) {
 		json_array_append_new(names, json_string(res->rodcs[i]));
 	}
-	odj_cli_doc_set(cli, "rodcs", names);
+	if (names != NULL) {
+		odj_cli_doc_set(cli, "rodcs", names);
+	}
 	for (i = 0; i < r->rodc->num_rodcs; i++) {
 		const struct odj_rodc *rodc = &r->rodc->rodcs[i];
 		const char *item = NULL;
