@@ -261,7 +261,7 @@ int odj_cmd_requestodj(struct odj_cli *cli);
 /* provision batch=FILE: called by odj_cmd_provision with its arguments */
 int odj_cmd_provision_batch(struct odj_cli *cli, const struct odj_args *args);
 int odj_cmd_unattend(struct odj_cli *cli);
-/* odj-dc only: cache machines' passwords on this RODC (dc/cmd_rodc_preload.c) */
+/* odj-dc only: passwords into this RODC's cache (dc/cmd_rodc_preload.c) */
 int odj_cmd_rodc_preload(struct odj_cli *cli);
 
 #endif /* _ODJ_CLI_H_ */

@@ -41,15 +41,12 @@ static void test_sitename_record(void **state)
 	TALLOC_CTX *t = talloc_new(*state);
 	char *dir = scratch(t);
 	char *lock = talloc_asprintf(t, "%s/lock", dir);
-	struct loadparm_context *lp = loadparm_init(t);
 	struct tdb_context *tdb = NULL;
 	char *path = NULL, *why = NULL;
 	TDB_DATA v;
 
-	assert_non_null(lp);
-	assert_true(lpcfg_set_cmdline(lp, "lock directory", lock));
 	/* the lock directory is made if missing, as winbindd would */
-	assert_nt_ok(odj_sitename_store(t, lp, "odj.test", "odj", "Branch",
+	assert_nt_ok(odj_sitename_store(t, lock, "odj.test", "odj", "Branch",
 					&path, &why));
 	assert_string_equal(path, talloc_asprintf(t, "%s/gencache.tdb",
 						  lock));
@@ -70,7 +67,7 @@ static void test_sitename_record(void **state)
 	tdb_close(tdb);
 
 	/* again: replaced, not added */
-	assert_nt_ok(odj_sitename_store(t, lp, "ODJ.TEST", "ODJ", "Site2",
+	assert_nt_ok(odj_sitename_store(t, lock, "ODJ.TEST", "ODJ", "Site2",
 					&path, &why));
 	tdb = tdb_open(path, 0, 0, O_RDONLY, 0);
 	assert_non_null(tdb);
@@ -86,14 +83,11 @@ static void test_sitename_record(void **state)
 static void test_sitename_unwritable(void **state)
 {
 	TALLOC_CTX *t = talloc_new(*state);
-	struct loadparm_context *lp = loadparm_init(t);
 	char *path = NULL, *why = NULL;
 
-	assert_non_null(lp);
-	assert_true(lpcfg_set_cmdline(lp, "lock directory",
-				      "/proc/odj-no-such/lock"));
 	assert_false(NT_STATUS_IS_OK(odj_sitename_store(
-		t, lp, "odj.test", "ODJ", "Branch", &path, &why)));
+		t, "/proc/odj-no-such/lock", "odj.test", "ODJ", "Branch",
+		&path, &why)));
 	assert_non_null(why);
 	assert_null(path);
 	TALLOC_FREE(t);

@@ -201,11 +201,11 @@ void odj_extensions_update_ca(struct odj_extensions_staging *staging,
 
 /*
  * sitename.c: the blob's site into Samba's sitename cache (gencache.tdb
- * in the lock directory, AD_SITENAME/DOMAIN/<REALM> and /<DOMAIN>), as
- * sitename_store() writes it; @p path: the file written.
+ * in @p dir, smb.conf's lock directory: AD_SITENAME/DOMAIN/<REALM> and
+ * /<DOMAIN>), as sitename_store() writes it; @p path: the file written.
  */
 NTSTATUS odj_sitename_store(TALLOC_CTX *mem_ctx,
-			    struct loadparm_context *lp_ctx,
+			    const char *dir,
 			    const char *realm,
 			    const char *netbios_domain,
 			    const char *site,

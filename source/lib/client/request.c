@@ -544,12 +544,14 @@ static NTSTATUS request_setup(struct request_state *st, TALLOC_CTX *ctx)
 static void store_site(struct request_state *st, TALLOC_CTX *ctx)
 {
 	char *path = NULL, *why = NULL, *w = NULL;
+	const char *dir = NULL;
 	NTSTATUS status;
 
 	if (!st->j->site_given) {
 		return;
 	}
-	status = odj_sitename_store(st->res, st->lp_ctx, st->j->dns_domain,
+	dir = odj_lp_get(ctx, st->lp_ctx, "lock directory");
+	status = odj_sitename_store(st->res, dir, st->j->dns_domain,
 				    st->j->netbios_domain, st->j->site, &path,
 				    &why);
 	if (NT_STATUS_IS_OK(status)) {

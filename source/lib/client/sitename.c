@@ -26,7 +26,6 @@
 #include <sys/stat.h>
 #include <tdb.h>
 #include <charset.h>
-#include <param.h>
 #include <util/time.h>
 
 /* gencache_init()'s tdb, as Samba opens it */
@@ -109,7 +108,7 @@ static NTSTATUS store(TALLOC_CTX *mem_ctx, const char *path,
 }
 
 NTSTATUS odj_sitename_store(TALLOC_CTX *mem_ctx,
-			    struct loadparm_context *lp_ctx,
+			    const char *dir,
 			    const char *realm,
 			    const char *netbios_domain,
 			    const char *site,
@@ -119,18 +118,17 @@ NTSTATUS odj_sitename_store(TALLOC_CTX *mem_ctx,
 	TALLOC_CTX *tmp = talloc_new(mem_ctx);
 	const char *keys[2] = { NULL, NULL };
 	char *p = NULL;
-	const char *dir = NULL;
 	NTSTATUS status;
 
-	if (tmp == NULL) {
+	if (tmp == NULL || dir == NULL) {
+		TALLOC_FREE(tmp);
 		return NT_STATUS_NO_MEMORY;
 	}
-	dir = odj_lp_get(tmp, lp_ctx, "lock directory");
 	keys[0] = talloc_asprintf(tmp, SITENAME_KEY,
 				  strupper_talloc(tmp, realm));
 	keys[1] = talloc_asprintf(tmp, SITENAME_KEY,
 				  strupper_talloc(tmp, netbios_domain));
-	p = dir != NULL ? talloc_asprintf(tmp, "%s/gencache.tdb", dir) : NULL;
+	p = talloc_asprintf(tmp, "%s/gencache.tdb", dir);
 	if (keys[0] == NULL || keys[1] == NULL || p == NULL) {
 		TALLOC_FREE(tmp);
 		return NT_STATUS_NO_MEMORY;
