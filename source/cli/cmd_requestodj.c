@@ -1,7 +1,8 @@
 /*
  * odj requestodj: djoin /REQUESTODJ and "net offlinejoin requestodj".
  *
- *   odj requestodj loadfile=FILE [keytab=PATH] [kvno=N] [trustdir=DIR]
+ *   odj requestodj loadfile=FILE [client=winbind|sssd|both] [root=DIR]
+ *       [keytab=PATH] [kvno=N] [ad_server=NAME] [trustdir=DIR]
  *       [certdir=DIR] [policyfile=FILE] [nocerts] [nopolicy]
  *       [--update-ca-certificates] -s smb.conf
  *   odj /REQUESTODJ /LOADFILE FILE /WINDOWSPATH %SystemRoot% /LOCALOS
@@ -11,6 +12,7 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <unistd.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +21,12 @@
 
 static const struct odj_arg_spec requestodj_args[] = {
 	{ "loadfile", "LOADFILE", false, "the provisioning file, - for stdin" },
+	{ "client", NULL, false, "winbind (Samba's), sssd (as 'realm join' "
+	  "makes it) or both (winbind)" },
+	{ "root", NULL, false, "join the image mounted at DIR, not this "
+	  "system (smb.conf: DIR/etc/samba/smb.conf)" },
+	{ "ad_server", NULL, false, "sssd.conf's ad_server (none: DNS "
+	  "SRV records and sites)" },
 	{ "keytab", NULL, false, "the keytab to write (default: as "
 	  "'kerberos method' says)" },
 	{ "kvno", NULL, false, "key version number in the keytab (1)" },
@@ -55,6 +63,70 @@ static bool parse_kvno(struct odj_cli *cli, const char *s, uint32_t *kvno)
 	return true;
 }
 
+static bool parse_client(struct odj_cli *cli, const char *s,
+			 enum odj_client_kind *kind)
+{
+	static const struct {
+		const char *name;
+		enum odj_client_kind kind;
+	} kinds[] = {
+		{ "winbind", ODJ_CLIENT_WINBIND },
+		{ "sssd", ODJ_CLIENT_SSSD },
+		{ "both", ODJ_CLIENT_BOTH },
+	};
+	size_t i;
+
+	if (s == NULL) {
+		*kind = ODJ_CLIENT_WINBIND;
+		return true;
+	}
+	for (i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
+		if (strcasecmp(s, kinds[i].name) == 0) {
+			*kind = kinds[i].kind;
+			return true;
+		}
+	}
+	odj_cli_error(cli, "client=%s: give winbind, sssd or both", s);
+	return false;
+}
+
+static const char *client_name(enum odj_client_kind kind)
+{
+	return kind == ODJ_CLIENT_SSSD ? "sssd" :
+	       kind == ODJ_CLIENT_BOTH ? "both" : "winbind";
+}
+
+/*
+ * In an image root, smb.conf is the image's (unless -s says otherwise):
+ * never this system's.  Samba's client needs one; SSSD's does not.
+ */
+static int root_config(struct odj_cli *cli, const struct odj_request *r)
+{
+	char *path = NULL;
+
+	if (r->root == NULL || cli->configfile != NULL) {
+		return ODJ_EXIT_OK;
+	}
+	path = talloc_asprintf(cli->mem_ctx, "%s/etc/samba/smb.conf",
+			       r->root);
+	if (path == NULL) {
+		return ODJ_EXIT_INTERNAL;
+	}
+	if (access(path, F_OK) == 0) {
+		return odj_cli_set_configfile(cli, path) ? ODJ_EXIT_OK :
+							   ODJ_EXIT_INTERNAL;
+	}
+	if (r->client != ODJ_CLIENT_SSSD) {
+		odj_cli_error(cli, "the image has no %s: client=%s needs "
+			      "Samba's (install and configure it in the "
+			      "image, or give -s)", path,
+			      client_name(r->client));
+		return ODJ_EXIT_LOCAL;
+	}
+	cli->no_default_config = true;
+	return ODJ_EXIT_OK;
+}
+
 /* The blob, decoded and checked; NULL after printing why not */
 static struct odj_join *load_join(struct odj_cli *cli, const char *path,
 				  int *ret)
@@ -84,7 +156,7 @@ static struct odj_join *load_join(struct odj_cli *cli, const char *path,
 
 /* Without --update-config a mismatch is reported, and nothing written */
 static int check_config(struct odj_cli *cli, struct loadparm_context *lp_ctx,
-			const struct odj_join *join)
+			const struct odj_request *r)
 {
 	struct odj_config_change *changes = NULL;
 	const char *file = lpcfg_configfile(lp_ctx);
@@ -92,8 +164,8 @@ static int check_config(struct odj_cli *cli, struct loadparm_context *lp_ctx,
 	char *why = NULL;
 	NTSTATUS status;
 
-	status = odj_config_check(cli->mem_ctx, lp_ctx, join, &changes, &n,
-				  &why);
+	status = odj_request_config_check(cli->mem_ctx, lp_ctx, r, &changes,
+					  &n, &why);
 	if (!NT_STATUS_IS_OK(status)) {
 		return odj_cli_fail(cli, status, why);
 	}
@@ -136,6 +208,9 @@ static void json_result(const struct odj_cli *cli, const struct odj_join *j,
 	json_t *changes = json_array();
 	size_t i;
 
+	odj_cli_doc_str(cli, "client", client_name(r->client));
+	odj_cli_doc_str(cli, "root", res->root);
+	odj_cli_doc_str(cli, "recovered", res->recovered);
 	odj_cli_doc_str(cli, "netbios_domain", j->netbios_domain);
 	odj_cli_doc_str(cli, "dns_domain", j->dns_domain);
 	odj_cli_doc_str(cli, "account", j->account_name);
@@ -171,6 +246,9 @@ static void json_result(const struct odj_cli *cli, const struct odj_join *j,
 			json_boolean(res->ca_certificates_updated));
 	odj_cli_doc_set(cli, "rotates_at_first_contact",
 			json_boolean(res->rotates_at_first_contact));
+	odj_cli_doc_str(cli, "sssd_conf", res->sssd_conf);
+	odj_cli_doc_str(cli, "krb5_conf", res->krb5_conf);
+	odj_cli_doc_str(cli, "first_contact_unit", res->first_contact_unit);
 	odj_cli_doc_str(cli, "rotation_note", res->rotation_note);
 }
 
@@ -200,9 +278,22 @@ static void print_result(const struct odj_join *j,
 {
 	size_t i;
 
-	printf("Joined %s (%s) as %s, offline\n", j->netbios_domain,
-	       j->dns_domain, j->account_name);
-	printf("secrets.tdb: %s\n", res->secrets_tdb);
+	if (res->recovered != NULL) {
+		printf("finished first: %s\n", res->recovered);
+	}
+	printf("Joined %s (%s) as %s, offline, for %s%s%s\n",
+	       j->netbios_domain, j->dns_domain, j->account_name,
+	       r->client == ODJ_CLIENT_SSSD ? "SSSD" :
+	       r->client == ODJ_CLIENT_BOTH ? "SSSD and Samba" : "Samba",
+	       res->root != NULL ? ", in the image " : "",
+	       res->root != NULL ? res->root : "");
+	if (res->secrets_tdb != NULL) {
+		printf("secrets.tdb: %s\n", res->secrets_tdb);
+	}
+	if (res->sssd_conf != NULL) {
+		printf("sssd.conf: %s\n", res->sssd_conf);
+		printf("krb5.conf: %s\n", res->krb5_conf);
+	}
 	if (res->keytab != NULL) {
 		printf("keytab: %s (%zu entries, kvno %" PRIu32 ")\n",
 		       res->keytab, res->num_keytab_entries,
@@ -242,13 +333,26 @@ static void print_result(const struct odj_join *j,
 		printf("note: %s\n", j->notes[i]);
 	}
 	print_extensions(res);
-	if (res->rotates_at_first_contact) {
+	if (res->first_contact_unit != NULL) {
+		printf("%s (pulled in by sssd) changes the machine password "
+		       "at the first contact with a DC\n",
+		       res->first_contact_unit);
+	} else if (res->rotates_at_first_contact) {
 		printf("winbindd changes the machine password at its first "
 		       "contact with a DC\n");
 	} else if (res->rotation_note != NULL) {
 		printf("note: %s\n", res->rotation_note);
 	}
-	printf("Restart smbd and winbindd to use the join\n");
+	if (res->root != NULL) {
+		printf("The image is joined; it uses the join from its "
+		       "first boot\n");
+	} else if (r->client == ODJ_CLIENT_WINBIND) {
+		printf("Restart smbd and winbindd to use the join\n");
+	} else {
+		printf("Run 'systemctl daemon-reload' and restart sssd%s to "
+		       "use the join\n", r->client == ODJ_CLIENT_BOTH ?
+		       " (and smbd)" : "");
+	}
 }
 
 int odj_cmd_requestodj(struct odj_cli *cli)
@@ -277,6 +381,15 @@ int odj_cmd_requestodj(struct odj_cli *cli)
 	    !parse_kvno(cli, odj_args_get(args, "kvno"), &r.kvno)) {
 		return ODJ_EXIT_USAGE;
 	}
+	if (!parse_client(cli, odj_args_get(args, "client"), &r.client)) {
+		return ODJ_EXIT_USAGE;
+	}
+	r.root = odj_args_get(args, "root");
+	r.ad_server = odj_args_get(args, "ad_server");
+	if (r.ad_server != NULL && r.client == ODJ_CLIENT_WINBIND) {
+		odj_cli_error(cli, "ad_server= is for client=sssd or both");
+		return ODJ_EXIT_USAGE;
+	}
 	r.keytab = odj_args_get(args, "keytab");
 	r.force = cli->force;
 	r.update_config = cli->update_config;
@@ -294,11 +407,15 @@ int odj_cmd_requestodj(struct odj_cli *cli)
 	if (r.join == NULL) {
 		return ret;
 	}
+	ret = root_config(cli, &r);
+	if (ret != ODJ_EXIT_OK) {
+		return ret;
+	}
 	lp_ctx = odj_cli_loadparm(cli);
 	if (lp_ctx == NULL) {
 		return ODJ_EXIT_LOCAL;
 	}
-	ret = check_config(cli, lp_ctx, r.join);
+	ret = check_config(cli, lp_ctx, &r);
 	if (ret != ODJ_EXIT_OK) {
 		return ret;
 	}

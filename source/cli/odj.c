@@ -54,6 +54,8 @@ static const struct odj_subcommand subcommands[] = {
 	  "Write the Windows answer file (unattend.xml) of a blob" },
 	{ "rodc-preload", NULL, DC_SIDE(odj_cmd_rodc_preload),
 	  "Cache machines' passwords on this read-only DC (RODC)" },
+	{ "recover", NULL, odj_cmd_recover,
+	  "Finish or roll back a join a kill interrupted" },
 	{ NULL },
 };
 
@@ -135,6 +137,10 @@ enum odj_exit odj_cli_exit_code(NTSTATUS status)
 		{ NT_STATUS_INVALID_SID, ODJ_EXIT_DIRECTORY },
 		{ NT_STATUS_PASSWORD_RESTRICTION, ODJ_EXIT_DIRECTORY },
 		{ NT_STATUS_UNSUCCESSFUL, ODJ_EXIT_DIRECTORY },
+		/* AD CS: a request pending or denied, a CA out of reach */
+		{ NT_STATUS_PENDING, ODJ_EXIT_DIRECTORY },
+		{ NT_STATUS_REQUEST_NOT_ACCEPTED, ODJ_EXIT_DIRECTORY },
+		{ NT_STATUS_EPT_NOT_REGISTERED, ODJ_EXIT_DIRECTORY },
 	};
 	size_t i;
 
@@ -193,6 +199,22 @@ static const struct odj_subcommand *find_subcommand(const char *name)
 	return NULL;
 }
 
+/*
+ * A join a kill interrupted is finished (or rolled back) by the next odj
+ * run, whatever it does: requestodj and recover see to it themselves
+ * (an image root, their lock), odj-dc is not a joining machine's tool.
+ */
+static void recover_first(struct odj_cli *cli,
+			  const struct odj_subcommand *cmd)
+{
+#ifdef ODJ_CLIENT_ONLY
+	if (!cli->help && cmd->fn != odj_cmd_requestodj &&
+	    cmd->fn != odj_cmd_recover) {
+		odj_cli_recover_quietly(cli);
+	}
+#endif
+}
+
 int main(int argc, const char **argv)
 {
 	struct odj_cli cli = { .prog = "odj" };
@@ -236,6 +258,7 @@ int main(int argc, const char **argv)
 		odj_args_set_cli(&cli);
 		cli.argv++;
 		cli.argc--;
+		recover_first(&cli, cmd);
 		ret = cmd->fn(&cli);
 	}
 	if (cli.json) {

@@ -33,6 +33,7 @@ struct odj_cli {
 	TALLOC_CTX *mem_ctx;
 	int debuglevel;
 	const char *configfile;
+	bool no_default_config;		/* no -s: no smb.conf, not the default */
 	const char *user;
 	const char *password;
 	int no_pass;
@@ -186,6 +187,8 @@ struct cli_credentials *odj_cli_parse_credentials(
 struct cli_credentials *odj_cli_credentials(struct odj_cli *cli,
 					    struct loadparm_context *lp_ctx);
 bool odj_cli_kerberos_required(const struct odj_cli *cli);
+/* A line typed on the terminal after @p prompt, not echoed; NULL: none */
+char *odj_cli_read_tty_secret(TALLOC_CTX *mem_ctx, const char *prompt);
 
 /*
  * provision's arguments (both spellings) as a request; batch uses them
@@ -263,5 +266,10 @@ int odj_cmd_provision_batch(struct odj_cli *cli, const struct odj_args *args);
 int odj_cmd_unattend(struct odj_cli *cli);
 /* odj-dc only: passwords into this RODC's cache (dc/cmd_rodc_preload.c) */
 int odj_cmd_rodc_preload(struct odj_cli *cli);
+int odj_cmd_recover(struct odj_cli *cli);
+/* -s as if given (odj_cli_done() frees it) */
+bool odj_cli_set_configfile(struct odj_cli *cli, const char *path);
+/* odj_recover() for this system, its outcome as warnings */
+int odj_cli_recover_quietly(struct odj_cli *cli);
 
 #endif /* _ODJ_CLI_H_ */

@@ -250,6 +250,18 @@ void odj_cli_print_options(const struct odj_cli *cli, FILE *f)
 	poptPrintHelp(cli->popt, f, 0);
 }
 
+bool odj_cli_set_configfile(struct odj_cli *cli, const char *path)
+{
+	char *copy = strdup(path);	/* popt's strings are malloc()ed */
+
+	if (copy == NULL) {
+		return false;
+	}
+	free(discard_const_p(char, cli->configfile));
+	cli->configfile = copy;
+	return true;
+}
+
 void odj_cli_done(struct odj_cli *cli)
 {
 	free_string_options(cli);
@@ -276,6 +288,8 @@ struct loadparm_context *odj_cli_loadparm(struct odj_cli *cli)
 			return NULL;
 		}
 		ok = lpcfg_load(lp_ctx, cli->configfile);
+	} else if (cli->no_default_config) {
+		ok = true;	/* Samba's defaults alone */
 	} else {
 		ok = lpcfg_load_default(lp_ctx);
 	}

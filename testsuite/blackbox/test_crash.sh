@@ -1,35 +1,33 @@
 #!/bin/bash
 # Crash safety and concurrency of the client side, with no change to the
 # code: odj requestodj is killed (SIGKILL) by strace's syscall fault
-# injection at many points of a run, and two joins run at once.
+# injection at every point of a run, and two joins run at once.
 #
 # needs: dc
 #
-# requestodj: a reference run is traced (strace -f -o), and kill points
-# are picked from its syscalls as (syscall, n-th call): a few spread
-# over the start-up, and most from the first touch of secrets.tdb on:
-# the tdb transaction (fcntl locks, pwrite, fallocate, msync,
-# fdatasync), the keytab's temporary file, fsync and every rename.
-# "strace -e inject=SYSCALL:signal=KILL:when=N" then kills a run there.
-# After each kill:
-#   - secrets.tdb passes "tdbtool check" (which, opening it read-write
-#     as Samba does, runs tdb's recovery), or is absent if it was;
-#   - its tdbdump equals the saved dump before or after the join, in
-#     full; the keytab is byte for byte the old one (or absent) or the
-#     new one;
-#   - a rerun succeeds, and leaves a consistent secrets.tdb.
+# requestodj, for each client kind (winbind on a client prefix, sssd and
+# both on an image root): a reference run is traced (strace -f -o); every
+# syscall from its first touch of the journal's directory (its mkdir or
+# lock) to its end is a kill point, but for those that change nothing on
+# disk and take no lock (memory, time, reads, stat): so every state the
+# files pass through is reached.  Each kill runs on a copy of the old
+# state bound over the client's path in a private mount namespace
+# (unshare -m), two at a time.  After each kill:
+#   - one later odj run ("odj recover", or "odj dump" for the first
+#     winbind scenario: every odj command finishes what the journal
+#     says); then the whole tree (every file's SHA-256, secrets.tdb by its
+#     tdbdump after tdbtool check, modes, directories) must be exactly the
+#     old state or the new one: a mix ("split", e.g. a new keytab beside
+#     the old secrets.tdb) is a failure, and counted;
+#   - no journal and no temporary file is left (they can hold keys);
+#   - a rerun of the join succeeds and leaves none either (after every
+#     third kill or so: the time it takes).
 # Time and randomness are pinned (an LD_PRELOAD shim built here: time(),
 # gettimeofday(), CLOCK_REALTIME, gnutls_rnd()), so that every run writes
-# the same bytes and "the new state" is one dump.  Two scenarios: a
-# first join (no secrets.tdb before) and a re-join over a join, with the
-# same account re-provisioned (reuse: a new password).
-#
-# The kill between the keytab's rename and secrets.tdb's commit leaves
-# a new keytab beside the old secrets.tdb (two files cannot change
-# atomically together); such points are counted and printed ("split").
-# A rerun brings both to the new join.  Temporary files a kill leaves
-# (secrets.tdb.odj-*, krb5.keytab.odj-*) are counted too; a rerun
-# removes them (under the secrets.tdb lock).
+# the same bytes and "the new state" is one tree.  Scenarios: winbind
+# first join (with an smb.conf change), winbind re-join (the same account
+# re-provisioned: a new password), sssd first join, sssd re-join, both
+# first join (with an smb.conf change).  The counts are printed.
 #
 # odj provision killed while talking to the DC or writing the blob: the
 # blob is never half written; a rerun either completes or says "already
@@ -41,7 +39,7 @@
 # join (the same blob twice) and over an existing join (two accounts,
 # --force): each ends as one complete serial order.
 #
-# ODJ_CRASH_POINTS (default 26) kill points per requestodj scenario.
+# ODJ_CRASH_EVERY=N kills at every Nth point only (default 1: all).
 
 . "$(dirname "$0")/common.sh"
 odj_scratch
@@ -49,7 +47,7 @@ odj_scratch
 . "$(dirname "$0")/dc_env.sh"
 
 S=$ODJ_SCRATCH
-POINTS=${ODJ_CRASH_POINTS:-26}
+EVERY=${ODJ_CRASH_EVERY:-1}
 TAG=$(printf '%05d' $(($$ % 100000)))
 A=CRA$TAG		# the client of both requestodj scenarios
 B=CRB$TAG		# a second account, for the concurrency test
@@ -77,7 +75,7 @@ if [ -n "${ASAN_OPTIONS:-}" ]; then
 	export ASAN_OPTIONS="$ASAN_OPTIONS:detect_leaks=0"
 fi
 
-for tool in strace tdbtool tdbdump cc; do
+for tool in strace tdbtool tdbdump cc unshare sha256sum; do
 	if ! command -v $tool >/dev/null; then
 		_fail "crash: $tool missing (buildtools/bootstrap installs it)"
 		exit $failed
@@ -218,125 +216,216 @@ kt_state() {
 	fi
 }
 
-# kill_points TRACE N: N kill points "SYSCALL OCCURRENCE" from a trace:
-# a quarter spread over the start, the rest over the syscalls from the
-# first touch of secrets.tdb on (memory management and the keytab's
-# repeated lseek left out), always with every fsync, fdatasync, msync
-# and rename.
+# kill_points TRACE: "SYSCALL OCCURRENCE" for every syscall of a trace
+# from the first that touches the journal's directory (its mkdir or lock)
+# on, but for those that change nothing on disk and take no lock
 kill_points() {
-	awk -v n="$2" '
+	awk -v every="$EVERY" '
 	match($0, /^[0-9]+ +[a-z_0-9]+\(/) {
 		s = substr($0, RSTART, RLENGTH - 1)
 		sub(/^[0-9]+ +/, "", s)
 		occ[s]++
-		g++
-		name[g] = s
-		num[g] = occ[s]
-		if (!win && index($0, "secrets.tdb")) {
-			win = g
+		if (!on && (index($0, "odj-join.journal") ||
+			    (s ~ /^mkdir/ && index($0, "samba-odj")))) {
+			on = 1
+		}
+		if (!on || s ~ /^(mmap|munmap|mprotect|brk|madvise|futex|getrandom|lseek|read|pread64|readv|newfstatat|fstat|statx|statfs|fstatfs|readlink|readlinkat|access|faccessat2?|getdents64|getpid|gettid|getuid|geteuid|getgid|getegid|clock_gettime|gettimeofday|time|rt_sigaction|rt_sigprocmask|sigaltstack|uname|sysinfo|prlimit64|getcwd|ioctl|poll|set_robust_list|rseq|arch_prctl|set_tid_address|sched_getaffinity|prctl)$/) {
+			next
+		}
+		if (++n % every == 0) {
+			print s, occ[s]
 		}
 	}
-	END {
-		if (!win) {
-			exit 1
-		}
-		pre = int(n / 4)
-		for (i = 1; i <= pre; i++) {
-			# not the execve strace starts the program with
-			k = int(2 + (i - 1) * (win - 2) / pre)
-			print name[k], num[k]
-		}
-		m = 0
-		for (k = win; k <= g; k++) {
-			if (name[k] ~ /^(mmap|munmap|mprotect|brk|lseek|newfstatat|readlink|getrandom|futex)$/) {
-				continue
-			}
-			cand[++m] = k
-		}
-		want = n - pre
-		for (i = 1; i <= m; i++) {
-			k = cand[i]
-			must = name[k] ~ /^(fsync|fdatasync|msync|rename|renameat2?|link|unlink|ftruncate|fallocate|pwrite64)$/
-			if (must || m <= want ||
-			    int((i - 1) * want / m) != int(i * want / m)) {
-				print name[k], num[k]
-			}
-		}
-	}' "$1"
+	END { exit on ? 0 : 1 }' "$1"
 }
 
-# crash_scenario LABEL OLD NEW ARGS...: kill requestodj ARGS at the kill
-# points of a traced run from state OLD, whose result is state NEW
+# manifest DIR: the state of the tree (tree_state.py)
+manifest() {
+	/usr/bin/python3 "$ODJ_TOP/testsuite/blackbox/tree_state.py" "$1"
+}
+
+# in_ns TREE TARGET CMD...: CMD with TREE bound over TARGET, in a private
+# mount namespace (the join's paths are TARGET's; its files go to TREE)
+in_ns() {
+	local tree=$1 target=$2
+	shift 2
+	unshare -m --propagation private -- /bin/sh -c \
+		'mount --bind "$1" "$2" && shift 2 && exec "$@"' \
+		_ "$tree" "$target" "$@"
+}
+
+# leftovers TREE: the journal and temporary files found there
+leftovers() {
+	find "$1" \( -name '*.odj-??????' -o -name 'odj-join.journal' \) -print
+}
+
+# kill_one TARGET OLD NEW SC N RECOVERY... -- ARGS...: one kill, on a
+# copy of tree OLD, then one odj run (odj RECOVERY...), then a rerun;
+# prints "SC N RESULT" (old or new, then what is wrong, if anything)
+kill_one() {
+	local target=$1 old=$2 new=$3 sc=$4 n=$5 w rc res
+	local -a recovery=()
+	shift 5
+	while [ "$1" != -- ]; do
+		recovery+=("$1")
+		shift
+	done
+	shift
+	w=$S/w.$BASHPID
+	rm -rf "$w"
+	cp -a "$S/tree.$old" "$w"
+	in_ns "$w" "$target" env LD_PRELOAD="$PIN" strace -f -qq -o /dev/null \
+		-e trace="$sc" -e inject="$sc:signal=KILL:when=$n" \
+		"$ODJ" requestodj "$@" >/dev/null 2>&1
+	rc=$?
+	if [ $rc = 0 ]; then
+		# the run ended before that point (a child's syscalls interleave
+		# differently): it must have made the new state, cleanly
+		manifest "$w" >"$w.after"
+		if cmp -s "$w.after" "$S/manifest.$new" &&
+			[ -z "$(leftovers "$w")" ]; then
+			echo "$sc $n new ran-to-end"
+		else
+			echo "$sc $n no-kill, and not the new state"
+		fi
+		rm -rf "$w" "$w".*
+		return
+	elif [ $rc != 137 ]; then
+		echo "$sc $n no-kill(exit $rc)"
+		rm -rf "$w" "$w".*
+		return
+	fi
+	# the kill left a journal or staged files: the recovery run's work
+	[ -z "$(leftovers "$w")" ] && res=" clean-kill" || res=
+	if ! in_ns "$w" "$target" env LD_PRELOAD="$PIN" "$ODJ" \
+		"${recovery[@]}" >"$w.rec" 2>&1; then
+		echo "$sc $n recovery-failed: $(head -c 300 "$w.rec" | tr '\n' '|')"
+		rm -rf "$w" "$w".*
+		return
+	fi
+	manifest "$w" >"$w.after"
+	if cmp -s "$w.after" "$S/manifest.$old"; then
+		res="old$res"
+	elif cmp -s "$w.after" "$S/manifest.$new"; then
+		res="new$res"
+	else
+		res="split: $(diff "$S/manifest.$old" "$w.after" | head -c 400 | tr '\n' '|')"
+	fi
+	if [ -n "$(leftovers "$w")" ]; then
+		res="$res LEFT: $(leftovers "$w" | tr '\n' ' ')"
+	fi
+	# a rerun of the join, after every third kill (the time it takes)
+	if [ $((RANDOM % 3)) != 0 ]; then
+		:
+	elif ! in_ns "$w" "$target" env LD_PRELOAD="$PIN" "$ODJ" requestodj \
+		"$@" >"$w.re" 2>&1; then
+		res="$res RERUN-FAILED: $(head -c 300 "$w.re" | tr '\n' '|')"
+	elif [ -n "$(leftovers "$w")" ]; then
+		res="$res LEFT-AFTER-RERUN"
+	fi
+	echo "$sc $n $res"
+	rm -rf "$w" "$w".*
+}
+
+# crash_scenario LABEL TARGET OLD NEW RECOVERY... -- ARGS...: kill
+# requestodj ARGS at every kill point of a traced run from tree OLD (a
+# copy of it bound over TARGET), whose result becomes tree NEW
 crash_scenario() {
-	local label=$1 old=$2 new=$3 sc n rc st kt bad=0 split=0 left=0
-	local killed=0 oldc=0 newc=0 out
-	shift 3
-	load_state "$old"
-	out=$(pinned strace -f -qq -o "$S/trace.$new" "$ODJ" requestodj \
-		"$@" -s "$CONF" 2>&1) ||
+	local label=$1 target=$2 old=$3 new=$4 w=$S/ref out t0=$SECONDS
+	local total killed oldc newc split left bad mixed k
+	local -a rest
+	shift 4
+	rest=("$@")
+	while [ "$1" != -- ]; do shift; done
+	shift
+	rm -rf "$w"
+	cp -a "$S/tree.$old" "$w"
+	manifest "$w" >"$S/manifest.$old"
+	out=$(in_ns "$w" "$target" env LD_PRELOAD="$PIN" strace -f -qq \
+		-o "$S/trace.$new" "$ODJ" requestodj "$@" 2>&1) ||
 		{ _fail "$label: reference run" "$out"; return; }
-	save_state "$new"
-	kill_points "$S/trace.$new" "$POINTS" >"$S/points.$new" ||
-		{ _fail "$label: no secrets.tdb in the trace"; return; }
-	printf '%s: %d syscalls traced, %d kill points\n' "$label" \
-		"$(grep -c '^[0-9]' "$S/trace.$new")" \
-		"$(wc -l <"$S/points.$new")"
-	while read -r sc n; do
-		load_state "$old"
-		pinned strace -f -qq -o /dev/null -e trace="$sc" \
-			-e inject="$sc:signal=KILL:when=$n" \
-			"$ODJ" requestodj "$@" -s "$CONF" >/dev/null 2>&1
-		rc=$?
-		if [ $rc != 137 ]; then
-			_fail "$label: kill at $sc #$n (exit $rc, no kill)"
-			bad=$((bad + 1))
-			continue
-		fi
-		killed=$((killed + 1))
-		st=$(tdb_state "$old" "$new")
-		kt=$(kt_state "$old" "$new")
-		case $st in old | absent) oldc=$((oldc + 1)) ;;
-		new) newc=$((newc + 1)) ;; esac
-		case "$st/$kt" in
-		old/old | absent/absent | absent/old | old/absent | new/new) ;;
-		old/new | absent/new) split=$((split + 1)) ;;
-		*)
-			_fail "$label: kill at $sc #$n" "secrets.tdb: $st; keytab: $kt"
-			bad=$((bad + 1))
-			continue ;;
-		esac
-		ls -a "$PRIV" | grep -q '\.odj-' && left=$((left + 1))
-		out=$(pinned "$ODJ" requestodj "$@" -s "$CONF" 2>&1)
-		rc=$?
-		if [ $rc != 0 ]; then
-			_fail "$label: rerun after a kill at $sc #$n" "exit $rc: $out"
-			bad=$((bad + 1))
-			continue
-		fi
-		if ! tdbtool "$TDB" check 2>&1 | grep -q 'integrity is OK'; then
-			_fail "$label: secrets.tdb after the rerun ($sc #$n)"
-			bad=$((bad + 1))
-		fi
-		# the rerun removes what the killed run left (it can hold keys)
-		if ls -a "$PRIV" | grep -q '\.odj-'; then
-			_fail "$label: temporary files after the rerun ($sc #$n)" \
-				"$(ls -a "$PRIV")"
-			bad=$((bad + 1))
-		fi
-	done <"$S/points.$new"
-	printf '%s: %d kills: secrets.tdb old %d, new %d; split (new keytab, old secrets.tdb) %d; temporary files left %d\n' \
-		"$label" "$killed" "$oldc" "$newc" "$split" "$left"
-	check "$label: $killed kills, each leaves old or new state, and a rerun succeeds" \
-		"[ $bad = 0 ] && [ $killed -ge $((POINTS * 9 / 10)) ]"
+	rm -rf "$S/tree.$new"
+	cp -a "$w" "$S/tree.$new"
+	manifest "$w" >"$S/manifest.$new"
+	rm -rf "$w"
+	if [ -n "$(leftovers "$S/tree.$new")" ]; then
+		_fail "$label: the reference run left files" \
+			"$(leftovers "$S/tree.$new")"
+	fi
+	kill_points "$S/trace.$new" >"$S/points.$new" ||
+		{ _fail "$label: the trace never touches the journal"; return; }
+	total=$(wc -l <"$S/points.$new")
+	# two at a time: every other point each
+	for k in 0 1; do
+		awk -v k=$k 'NR % 2 == k' "$S/points.$new" |
+			while read -r sc n; do
+				kill_one "$target" "$old" "$new" "$sc" "$n" \
+					"${rest[@]}"
+			done >"$S/results.$new.$k" &
+	done
+	wait
+	cat "$S/results.$new".[01] >"$S/results.$new"
+	killed=$(grep -c -v -E ' no-kill|ran-to-end' "$S/results.$new")
+	oldc=$(grep -c -E '^[^ ]+ [0-9]+ old' "$S/results.$new")
+	newc=$(grep -c -E '^[^ ]+ [0-9]+ new' "$S/results.$new")
+	split=$(grep -c ' split' "$S/results.$new")
+	left=$(grep -c 'LEFT' "$S/results.$new")
+	mixed=$(grep -v -c -E 'clean-kill|ran-to-end' "$S/results.$new")
+	bad=$(grep -v -c -E '^[^ ]+ [0-9]+ (old|new)( clean-kill| ran-to-end)?$' \
+		"$S/results.$new")
+	printf '%s: %d syscalls traced, %d kill points, %d kills in %d s: old %d, new %d; split %d; journal or temporary files left %d; states the recovery run had to finish or undo %d\n' \
+		"$label" "$(grep -c '^[0-9]' "$S/trace.$new")" "$total" \
+		"$killed" $((SECONDS - t0)) "$oldc" "$newc" "$split" "$left" \
+		"$mixed"
+	grep -v -E '^[^ ]+ [0-9]+ (old|new)( clean-kill| ran-to-end)?$' "$S/results.$new" |
+		head -n 5 | sed 's/^/    /'
+	check "$label: every kill leaves the old or the new state after one odj run, nothing left, a rerun succeeds" \
+		"[ $bad = 0 ] && [ $killed -ge $((total * 9 / 10)) ] && [ $total -gt 0 ]"
 	check "$label: kills landed on both sides of the commit" \
 		"[ $oldc -gt 0 ] && [ $newc -gt 0 ]"
 }
 
-# --- 1. requestodj killed: a first join, then a re-join over it
-rm -rf "$PRIV"/*
+# --- 1. requestodj killed, for every client kind
+# winbind, on the client prefix: a first join that also changes smb.conf
+# (its realm line removed), then a re-join of the re-provisioned account
+CPD=$S/client
+rm -rf "${PRIV:?}"/*
+sed -i '/^[[:space:]]*realm = /d' "$CONF"
+rm -rf "$S/tree.w0"
+cp -a "$CPD" "$S/tree.w0"
+crash_scenario "winbind first join" "$CPD" w0 w1 dump "$S/a1.odj" \
+	-s "$CONF" -- loadfile="$S/a1.odj" --update-config -s "$CONF"
+crash_scenario "winbind re-join (reuse)" "$CPD" w1 w2 recover -s "$CONF" \
+	-- loadfile="$S/a2.odj" -s "$CONF"
+
+# sssd and both, on an image root (with Samba's smb.conf for both)
+IMG=$S/img
+mkdir -p "$IMG/etc/samba" "$IMG/var/lib/samba/private" \
+	"$IMG/var/cache/samba" "$IMG/var/lib/samba-odj"
+chmod 0700 "$IMG/var/lib/samba/private"
+printf '[global]\n\tnetbios name = %s\n\tworkgroup = %s\n\trealm = %s\n\tsecurity = ads\n\tkerberos method = secrets and keytab\n' \
+	"$A" "$ODJ_DOMAIN" "$ODJ_REALM" >"$IMG/etc/samba/smb.conf"
+rm -rf "$S/tree.i0" "$S/tree.b0"
+cp -a "$IMG" "$S/tree.b0"
+rm -rf "${IMG:?}/etc/samba"
+cp -a "$IMG" "$S/tree.i0"
+crash_scenario "sssd first join" "$IMG" i0 i1 recover root="$IMG" \
+	-- loadfile="$S/a1.odj" client=sssd root="$IMG"
+crash_scenario "sssd re-join (reuse)" "$IMG" i1 i2 recover root="$IMG" \
+	-- loadfile="$S/a2.odj" client=sssd root="$IMG"
+crash_scenario "both first join" "$IMG" b0 b1 recover root="$IMG" \
+	-- loadfile="$S/a1.odj" client=both root="$IMG" --update-config
+# the client prefix as the later sections expect it
+rm -rf "$CPD"
+cp -a "$S/tree.w0" "$CPD"
+sed -i "/^[[:space:]]*workgroup = /a\\    realm = $ODJ_REALM" "$CONF"
+# the states the concurrency tests start from and compare with
+rm -rf "${PRIV:?}"/*
 save_state empty
-crash_scenario "first join" empty join1 loadfile="$S/a1.odj"
-crash_scenario "re-join (reuse)" join1 join2 loadfile="$S/a2.odj"
+pinned "$ODJ" requestodj loadfile="$S/a1.odj" -s "$CONF" >/dev/null 2>&1
+save_state join1
+pinned "$ODJ" requestodj loadfile="$S/a2.odj" -s "$CONF" >/dev/null 2>&1
+save_state join2
 
 # --- 2. odj provision killed while it talks to the DC or writes the blob
 ldb() {

@@ -366,11 +366,15 @@ testit_exit "unreadable CA certificate file" 4 'CA certificate: .*No such file' 
 	provision machine_name="$N9" certtemplate="$TPL" \
 	ca_cert="$S/nothere.pem" ca_key="$S/ca-key.pem" savefile="$S/$N9.odj" \
 	-U "$ADMIN"
-testit_exit "CA key file that holds no key" 3 'no unencrypted private key' \
+testit_exit "CA key file that holds no key" 3 'no private key in it' \
 	provision machine_name="$N9" certtemplate="$TPL" ca_cert="$S/ca.pem" \
 	ca_key="$S/ca.tmpl" savefile="$S/$N9.odj" -U "$ADMIN"
-testit_exit "certtemplate without the CA" 2 'needs ca_cert= and ca_key=' \
+testit_exit "certtemplate alone: AD CS, and no enterprise CA offers it" 6 \
+	"no enterprise CA in CN=Enrollment Services,.* offers certificate template '$TPL'" \
 	provision machine_name="$N9" certtemplate="$TPL" \
+	savefile="$S/$N9.odj" -U "$ADMIN"
+testit_exit "ca_cert without ca_key" 2 'needs both ca_cert= and ca_key=' \
+	provision machine_name="$N9" certtemplate="$TPL" ca_cert="$S/ca.pem" \
 	savefile="$S/$N9.odj" -U "$ADMIN"
 testit_exit "empty name in policynames" 2 "separated by ';'" \
 	provision machine_name="$N9" policynames="$GPO_NAME;;" \

@@ -521,10 +521,10 @@ static void test_enroll_local_ca(void **state)
 	scratch_init(&s);
 	make_ca(ctx, &s, &ca);
 	assert_nt_ok(odj_ca_backend_local(ctx, ca.cert_file, ca.key_file,
-					  &backend, &why));
+					  NULL, &backend, &why));
 	assert_string_equal(backend->ops->name, "local CA");
 	assert_nt_ok(odj_certs_enroll(ctx, backend, &machine_template,
-				      "ws1.odj.test", NULL, &store, &why));
+				      "ws1.odj.test", NULL, NULL, &store, &why));
 	assert_null(why);
 	assert_string_equal(store.pTemplateName, "OdjMachine");
 	assert_int_equal(store.ulPrivateKeyExportPolicy,
@@ -641,10 +641,10 @@ static void test_enroll_sid_extension(void **state)
 	scratch_init(&s);
 	make_ca(ctx, &s, &ca);
 	assert_nt_ok(odj_ca_backend_local(ctx, ca.cert_file, ca.key_file,
-					  &backend, NULL));
+					  NULL, &backend, NULL));
 
 	assert_nt_ok(odj_certs_enroll(ctx, backend, &t, "ws1.odj.test",
-				      machine_sid, &store, NULL));
+				      machine_sid, NULL, &store, NULL));
 	assert_true(sid_extension(ctx, data_blob_const(store.pPfx,
 						       store.cbPfx), &sid));
 	assert_string_equal(sid, machine_sid);
@@ -652,14 +652,14 @@ static void test_enroll_sid_extension(void **state)
 	/* CT_FLAG_NO_SECURITY_EXTENSION, as AD CS honours it */
 	t.enrollment_flags = 0x00080000;
 	assert_nt_ok(odj_certs_enroll(ctx, backend, &t, "ws1.odj.test",
-				      machine_sid, &store, NULL));
+				      machine_sid, NULL, &store, NULL));
 	assert_false(sid_extension(ctx, data_blob_const(store.pPfx,
 							store.cbPfx), &sid));
 
 	/* no SID known: none either */
 	t.enrollment_flags = 0;
 	assert_nt_ok(odj_certs_enroll(ctx, backend, &t, "ws1.odj.test",
-				      NULL, &store, NULL));
+				      NULL, NULL, &store, NULL));
 	assert_false(sid_extension(ctx, data_blob_const(store.pPfx,
 							store.cbPfx), &sid));
 
@@ -697,9 +697,9 @@ static void test_enroll_template_variants(void **state)
 	t.key_usage = 0;
 	t.private_key_flags = 0;
 	assert_nt_ok(odj_ca_backend_local(ctx, ca.cert_file, ca.key_file,
-					  &backend, &why));
+					  NULL, &backend, &why));
 	assert_nt_ok(odj_certs_enroll(ctx, backend, &t, "ws1.odj.test", NULL,
-				      &store, &why));
+				      NULL, &store, &why));
 	assert_int_equal(store.ulPrivateKeyExportPolicy,
 			 ODJ_XCN_NCRYPT_ALLOW_EXPORT_NONE);
 	assert_nt_ok(odj_pfx_parse(ctx, data_blob_const(store.pPfx,
@@ -716,7 +716,7 @@ static void test_enroll_template_variants(void **state)
 
 	/* a name that is no host name */
 	assert_nt_equal(odj_certs_enroll(ctx, backend, &t, "bad*name.odj.test",
-					 NULL, &store, &why),
+					 NULL, NULL, &store, &why),
 			NT_STATUS_INVALID_COMPUTER_NAME);
 	assert_why(why, "not a valid DNS host name");
 	TALLOC_FREE(why);
@@ -737,7 +737,8 @@ static void expect_backend_error(TALLOC_CTX *ctx, const char *cert,
 	struct odj_ca_backend *backend = NULL;
 	char *why = NULL;
 
-	assert_nt_equal(odj_ca_backend_local(ctx, cert, key, &backend, &why),
+	assert_nt_equal(odj_ca_backend_local(ctx, cert, key, NULL, &backend,
+					     &why),
 			want);
 	assert_null(backend);
 	assert_why(why, msg);
@@ -789,7 +790,7 @@ static void test_local_ca_refuses(void **state)
 			     "no X.509 certificate");
 	expect_backend_error(ctx, ca.cert_file, garbage,
 			     NT_STATUS_INVALID_PARAMETER,
-			     "no unencrypted private key");
+			     "no private key in it");
 	expect_backend_error(ctx, ca.cert_file, s.dir,
 			     NT_STATUS_INVALID_PARAMETER,
 			     "not a regular file");
@@ -824,10 +825,10 @@ static struct OP_CERT_PART *make_cert_part(TALLOC_CTX *ctx, struct scratch *s,
 	part->cPfxStores = 1;
 	part->pPfxStores = talloc_zero(part, struct OP_CERT_PFX_STORE);
 	assert_nt_ok(odj_ca_backend_local(part, ca->cert_file, ca->key_file,
-					  &backend, NULL));
+					  NULL, &backend, NULL));
 	assert_nt_ok(odj_certs_enroll(part, backend, &machine_template,
-				      "ws1.odj.test", NULL, part->pPfxStores,
-				      NULL));
+				      "ws1.odj.test", NULL, NULL,
+				      part->pPfxStores, NULL));
 	TALLOC_FREE(backend);
 	return part;
 }

@@ -299,10 +299,18 @@ static int finish(struct batch_cli *b, const struct odj_args *args,
 			printf("Interrupted: run the same command again to "
 			       "provision the %zu machines not started\n",
 			       s.pending);
+		} else {
+			/* not ok: the document names why (the schema's rule) */
+			odj_cli_error(cli, "interrupted: %zu machines not "
+				      "started", s.pending);
 		}
 		return ODJ_EXIT_INTERRUPTED;
 	}
 	if (s.failed > 0) {
+		if (cli->json) {
+			odj_cli_error(cli, "%zu of %zu machines failed",
+				      s.failed, s.total);
+		}
 		return ODJ_EXIT_PARTIAL;
 	}
 	return ret;

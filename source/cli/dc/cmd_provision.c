@@ -31,8 +31,11 @@ static const struct odj_arg_spec provision_args[] = {
 	/* Windows Server 2012 extensions: CERT and POLICY parts */
 	{ "rootcacerts", "ROOTCACERTS", true, "add the enterprise root CAs" },
 	{ "certtemplate", "CERTTEMPLATE", false, "issue a machine certificate" },
-	{ "ca_cert", NULL, false, "issuing CA certificate (PEM)" },
-	{ "ca_key", NULL, false, "issuing CA private key (PEM)" },
+	{ "ca", NULL, false, "AD CS: the enterprise CA to enroll at" },
+	{ "ca_cert", NULL, false, "local CA: its certificate (PEM)" },
+	{ "ca_key", NULL, false, "local CA: its key (file or pkcs11: URL)" },
+	{ "ca_key_password_file", NULL, false,
+	  "local CA: the key's password or the token's PIN" },
 	{ "policynames", "POLICYNAMES", false, "GPO display names, ;-separated" },
 	{ "policypaths", "POLICYPATHS", false, "Registry.pol files, ;-separated" },
 	/* many machines */

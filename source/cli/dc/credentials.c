@@ -24,7 +24,7 @@
 #define PROMPT_MAX 1024
 
 /* A line from the terminal, not echoed; wiped when freed */
-static char *read_tty_secret(TALLOC_CTX *mem_ctx, const char *prompt)
+char *odj_cli_read_tty_secret(TALLOC_CTX *mem_ctx, const char *prompt)
 {
 	struct termios old, quiet;
 	char *buf = NULL;
@@ -83,7 +83,7 @@ static const char *prompt_password(struct cli_credentials *creds)
 	char *pw = NULL;
 
 	if (prompt != NULL) {
-		pw = read_tty_secret(creds, prompt);
+		pw = odj_cli_read_tty_secret(creds, prompt);
 	}
 	TALLOC_FREE(tmp);
 	return pw;

@@ -49,6 +49,21 @@ NTSTATUS odj_config_check(TALLOC_CTX *mem_ctx,
 			  size_t *num_changes,
 			  char **why);
 
+struct odj_request;
+
+/**
+ * @brief What smb.conf must change for the join @p r asks for: as
+ * odj_config_check(), and for ODJ_CLIENT_BOTH "machine password timeout
+ * = 0" (adcli changes the password, not winbindd); nothing for
+ * ODJ_CLIENT_SSSD.
+ */
+NTSTATUS odj_request_config_check(TALLOC_CTX *mem_ctx,
+				  struct loadparm_context *lp_ctx,
+				  const struct odj_request *r,
+				  struct odj_config_change **changes,
+				  size_t *num_changes,
+				  char **why);
+
 /**
  * The password change time odj_request() records, in unix seconds.
  *
@@ -60,14 +75,40 @@ NTSTATUS odj_config_check(TALLOC_CTX *mem_ctx,
  */
 #define ODJ_FIRST_CONTACT_LAST_CHANGE 1
 
+/** The Linux client a join makes (requestodj client=). */
+enum odj_client_kind {
+	/* Samba's winbind: secrets.tdb, its keytab, smb.conf */
+	ODJ_CLIENT_WINBIND = 0,
+	/*
+	 * SSSD as "realm join" makes it: the system keytab, sssd.conf,
+	 * krb5.conf's defaults, and a first-contact password change
+	 */
+	ODJ_CLIENT_SSSD,
+	/* both: SSSD, and Samba's files for smbd beside it */
+	ODJ_CLIENT_BOTH,
+};
+
 /** What odj_request() does. */
 struct odj_request {
 	const struct odj_join *join;
+	enum odj_client_kind client;
+	/*
+	 * An image root (a mounted file system not booted yet), or NULL
+	 * for the running system.  Every path of the join is taken inside
+	 * it, as the image sees it; paths given here (keytab, trust_dir,
+	 * cert_dir, policy_file) and smb.conf's must lie inside it.  No
+	 * program is run and no daemon signalled.
+	 */
+	const char *root;
+	/* SSSD: ad_server in sssd.conf; NULL: none (DNS SRV, sites) */
+	const char *ad_server;
 	/*
 	 * The keytab to write.  NULL: as "kerberos method" says: the
 	 * "dedicated keytab file", the default keytab (KRB5_KTNAME or
 	 * /etc/krb5.keytab) for "system keytab" and "secrets and keytab",
-	 * none for "secrets only", where Samba uses no keytab.
+	 * none for "secrets only", where Samba uses no keytab.  For SSSD:
+	 * the system keytab (KRB5_KTNAME or /etc/krb5.keytab; in an
+	 * image root /etc/krb5.keytab), named in sssd.conf if not that.
 	 */
 	const char *keytab;
 	uint32_t kvno;			/* 0: 1, a new account's */
@@ -88,7 +129,9 @@ struct odj_request {
 
 /** What odj_request() did. */
 struct odj_request_result {
-	const char *secrets_tdb;
+	const char *root;		/* the image root, or NULL */
+	const char *recovered;		/* an interrupted join finished */
+	const char *secrets_tdb;	/* NULL: none (SSSD alone) */
 	const char *keytab;		/* NULL: none written */
 	size_t num_keytab_entries;
 	const char *keytab_note;	/* why none, or what to mind */
@@ -105,6 +148,10 @@ struct odj_request_result {
 	/* parts not applied, and update-ca-certificates trouble */
 	const char **warnings;		/* NULL-terminated, or NULL */
 	bool ca_certificates_updated;	/* update-ca-certificates ran */
+	/* SSSD: its files, and the unit that changes the password */
+	const char *sssd_conf;
+	const char *krb5_conf;
+	const char *first_contact_unit;
 	/*
 	 * The blob's site (JOIN_PROVIDER2) stored for Samba's DC locator
 	 * (winbindd, net): the gencache.tdb written, or NULL
@@ -148,6 +195,27 @@ NTSTATUS odj_request(TALLOC_CTX *mem_ctx,
 		     struct loadparm_context *lp_ctx,
 		     const struct odj_request *r,
 		     struct odj_request_result **result,
+		     char **why);
+
+/**
+ * @brief Finish, or roll back, a join a kill interrupted.
+ *
+ * odj_request() puts its files in place through a journal (in
+ * smb.conf's state directory, or /var/lib/samba-odj for SSSD alone):
+ * whoever finds one completes the join it names if secrets.tdb holds
+ * that join (or there is no secrets.tdb in it), else removes what it
+ * staged.  odj_request() does this first; every odj command does it
+ * for the journals of its smb.conf and of /var/lib/samba-odj.
+ *
+ * @param lp_ctx  smb.conf (its state directory), or NULL.
+ * @param root    An image root, or NULL.
+ * @param[out] done  What was done, one line each, NULL-terminated; NULL
+ *                   if there was no journal.
+ */
+NTSTATUS odj_recover(TALLOC_CTX *mem_ctx,
+		     struct loadparm_context *lp_ctx,
+		     const char *root,
+		     const char ***done,
 		     char **why);
 
 /** @} */

@@ -17,8 +17,9 @@
  * @defgroup odj_ca Issuing machine certificates (djoin /CERTTEMPLATE)
  *
  * Certificates are issued through an issuing backend (struct
- * odj_ca_backend); the built-in one is a local CA whose certificate and
- * key the admin supplies.
+ * odj_ca_backend): the enterprise CA of AD CS, enrolled at as the new
+ * machine over [MS-ICPR] (the default), or a local CA whose certificate
+ * and key the admin supplies.
  * @{
  */
 
@@ -47,9 +48,20 @@ NTSTATUS odj_certs_root_store(TALLOC_CTX *mem_ctx,
 struct odj_ca_backend;
 
 /**
+ * The account a certificate is for, for a backend that enrolls as the
+ * machine itself (AD CS: Kerberos as NAME$ with the password just set).
+ */
+struct odj_ca_machine {
+	const char *account;		/* "NAME$" */
+	const char *password;
+	const char *realm;		/* Kerberos realm */
+	const char *domain;		/* NetBIOS domain name */
+};
+
+/**
  * An issuing backend: anything that turns a certificate request into a
- * certificate.  The built-in one is odj_ca_backend_local(); AD CS
- * enrollment ([MS-WCCE]) would be another implementation of @p issue.
+ * certificate: odj_ca_backend_local(), and the AD CS enterprise CA that
+ * odj_extensions_prepare() sets up when it is given no backend.
  */
 struct odj_ca_backend_ops {
 	const char *name;
@@ -60,8 +72,9 @@ struct odj_ca_backend_ops {
 	 * account's ("S-1-5-21-..."), goes in the szOID_NTDS_CA_SECURITY_EXT
 	 * extension that strong certificate mapping (KB5014754) wants, as
 	 * AD CS does unless the template sets CT_FLAG_NO_SECURITY_EXTENSION;
-	 * NULL: none.  Returns the certificate and its chain (issuer first,
-	 * root last), DER.
+	 * NULL: none.  @p machine: the account, for a backend that enrolls
+	 * as it (NULL: not known; such a backend then fails).  Returns the
+	 * certificate and its chain (issuer first, root last), DER.
 	 */
 	NTSTATUS (*issue)(struct odj_ca_backend *backend,
 			  TALLOC_CTX *mem_ctx,
@@ -69,6 +82,7 @@ struct odj_ca_backend_ops {
 			  DATA_BLOB csr,
 			  const char *dns_name,
 			  const char *sid,
+			  const struct odj_ca_machine *machine,
 			  DATA_BLOB *cert,
 			  DATA_BLOB **chain,
 			  size_t *num_chain,
@@ -78,19 +92,46 @@ struct odj_ca_backend_ops {
 struct odj_ca_backend {
 	const struct odj_ca_backend_ops *ops;
 	void *private_data;
+	/*
+	 * The enrollment policy server the certificates come from, as the
+	 * PFX store names it (OP_CERT_PFX_STORE): its URL, PolicyServerUrl
+	 * flags and ID; NULL URL and ID: none (a local CA).
+	 */
+	const char *policy_server_url;
+	uint32_t policy_server_flags;
+	const char *policy_server_id;
 };
 
 /**
- * @brief The local CA backend: a CA certificate (PEM; more certificates
- * after it are its chain) and its unencrypted private key (PEM).
+ * Where a secret comes from when one is needed: the password of an
+ * encrypted CA key, a PKCS #11 token's PIN.  @p get returns it on
+ * @p mem_ctx (wiped when freed), or NULL when there is none to be had;
+ * @p what names the key or token, for a prompt.
+ */
+struct odj_secret_source {
+	char *(*get)(TALLOC_CTX *mem_ctx, const char *what,
+		     void *private_data);
+	void *private_data;
+};
+
+/**
+ * @brief The local CA backend: a CA certificate (PEM or DER; more
+ * certificates after it are its chain) and its private key: a file
+ * (PEM or DER; PKCS #1, or PKCS #8 plain or encrypted) or a PKCS #11
+ * URL ("pkcs11:token=...;object=...", through GnuTLS and p11-kit's
+ * modules).  The password of an encrypted key and the token's PIN come
+ * from @p secret (NULL: none), asked only when needed.
  *
- * Refuses, with a message, files it cannot read, a key that does not
- * belong to the certificate, a certificate that is no CA, and one that
- * is not valid now.
+ * Refuses, with a message, files it cannot read, an encrypted key
+ * without its password or with a wrong one, a token it cannot log in
+ * to, a key that does not belong to the certificate (it must sign what
+ * the certificate's public key verifies), a certificate that is no CA,
+ * and one that is not valid now.
  */
 NTSTATUS odj_ca_backend_local(TALLOC_CTX *mem_ctx,
 			      const char *ca_cert_file,
-			      const char *ca_key_file,
+			      const char *ca_key,
+			      const struct odj_secret_source *secret,
 			      struct odj_ca_backend **backend,
 			      char **why);
 
@@ -98,14 +139,17 @@ NTSTATUS odj_ca_backend_local(TALLOC_CTX *mem_ctx,
  * @brief Issue a machine certificate per @p tmpl through @p backend and
  * package it as djoin does: a new RSA key (the template's minimum size,
  * at least 2048 bits), the certificate for @p dns_name (and the account
- * @p sid, NULL if not known: see odj_ca_backend_ops.issue), and the PFX
- * of both plus the chain, with an empty password, in @p store.
+ * @p sid, NULL if not known; @p machine for a backend that enrolls as
+ * the account: see odj_ca_backend_ops.issue), and the PFX of both plus
+ * the chain, with an empty password, in @p store, with the backend's
+ * policy server.
  */
 NTSTATUS odj_certs_enroll(TALLOC_CTX *mem_ctx,
 			  struct odj_ca_backend *backend,
 			  const struct odj_cert_template *tmpl,
 			  const char *dns_name,
 			  const char *sid,
+			  const struct odj_ca_machine *machine,
 			  struct OP_CERT_PFX_STORE *store,
 			  char **why);
 
@@ -120,7 +164,14 @@ NTSTATUS odj_certs_enroll(TALLOC_CTX *mem_ctx,
 struct odj_extensions_request {
 	bool root_ca_certs;		/* djoin /ROOTCACERTS */
 	const char *cert_template;	/* djoin /CERTTEMPLATE; implies roots */
-	struct odj_ca_backend *ca;	/* issues for cert_template */
+	/*
+	 * Issues for cert_template.  NULL: AD CS, the enterprise CA named
+	 * @p ca_name (its cn; NULL: the first that offers the template),
+	 * at which each machine enrolls as itself over [MS-ICPR] once its
+	 * account exists.
+	 */
+	struct odj_ca_backend *ca;
+	const char *ca_name;
 	const char * const *policy_names;	/* GPO display names */
 	size_t num_policy_names;
 	const char * const *policy_paths;	/* local Registry.pol files */
@@ -132,10 +183,12 @@ struct odj_extensions;
 
 /**
  * @brief Read what every machine shares from the DC: the root CAs, the
- * certificate template, the policies (SYSVOL or local files), before any
- * account exists, so that a failure leaves nothing on the DC.  The CERT
- * and POLICY parts are not ESSENTIAL, as Windows marks every part but the
- * join's.  @p req->ca must outlive @p extensions.
+ * certificate template and (AD CS) the enterprise CA that offers it, the
+ * policies (SYSVOL or local files), before any account exists, so that a
+ * failure leaves nothing on the DC: no enterprise CA is
+ * NT_STATUS_NOT_FOUND.  The CERT and POLICY parts are not ESSENTIAL, as
+ * Windows marks every part but the join's.  @p req->ca must outlive
+ * @p extensions.
  */
 NTSTATUS odj_extensions_prepare(TALLOC_CTX *mem_ctx,
 			    struct odj_dc *dc,

@@ -179,23 +179,78 @@ NTSTATUS odj_certs_files(TALLOC_CTX *mem_ctx,
 			 char **why);
 
 /*
- * extensions.c: the 2012 extension parts of odj_request(), staged with the
- * join's other files and published in the same commit.
+ * root.c: an image root (root=DIR).  NULL stands for the running system
+ * everywhere: paths are taken as they are.
  */
-struct odj_extensions_staging;
+struct odj_root;
 
+/* DIR, checked: a writable directory that is not / by another path */
+NTSTATUS odj_root_open(TALLOC_CTX *mem_ctx, const char *dir,
+		       struct odj_root **root, char **why);
+const char *odj_root_dir(const struct odj_root *root);
+/*
+ * @p path (absolute, as the image sees it) as a path of this system,
+ * its symbolic links followed inside the root; NULL with errno set
+ */
+char *odj_root_path(TALLOC_CTX *mem_ctx, const struct odj_root *root,
+		    const char *path);
+/*
+ * A path given on the command line (@p what names it in messages): it
+ * must lie inside the root; *path is then what odj_root_path() makes of
+ * it.  Without a root, @p host_path itself.
+ */
+NTSTATUS odj_root_arg_path(TALLOC_CTX *mem_ctx, const struct odj_root *root,
+			   const char *host_path, const char *what,
+			   const char **path, char **why);
+
+/*
+ * ini.c: sssd.conf (ding-libs INI) and krb5.conf (MIT profile), edited
+ * line by line: what is not set stays byte for byte.
+ */
+enum odj_ini_dialect {
+	ODJ_INI_SSSD,
+	ODJ_INI_KRB5,
+};
+struct odj_ini;
+
+/* @p name names the file in messages; a line that does not parse fails */
+NTSTATUS odj_ini_parse(TALLOC_CTX *mem_ctx, const char *text,
+		       enum odj_ini_dialect dialect, const char *name,
+		       struct odj_ini **ini, char **why);
+/* A top-level value of @p section, or NULL */
+const char *odj_ini_get(const struct odj_ini *ini, const char *section,
+			const char *key);
+/* Set it: the first one replaced (others removed), else added */
+NTSTATUS odj_ini_set(struct odj_ini *ini, const char *section,
+		     const char *key, const char *value);
+char *odj_ini_text(TALLOC_CTX *mem_ctx, const struct odj_ini *ini);
+
+/*
+ * sssd.c: the files of an SSSD member, as "realm join" writes them
+ * (sssd.conf, krb5.conf), and the first-contact unit, into @p set.
+ * @p keytab: the image path of the keytab written, NULL for the default.
+ */
+NTSTATUS odj_sssd_stage(TALLOC_CTX *mem_ctx,
+			const struct odj_root *root,
+			const struct odj_request *r,
+			const char *keytab,
+			struct odj_staged_set *set,
+			struct odj_request_result *res,
+			char **why);
+
+/*
+ * extensions.c: the 2012 extension parts of odj_request(), staged into
+ * @p set with the join's other files.
+ */
 NTSTATUS odj_extensions_stage(TALLOC_CTX *mem_ctx,
 			      struct loadparm_context *lp_ctx,
+			      const struct odj_root *root,
 			      const struct odj_request *r,
+			      struct odj_staged_set *set,
 			      struct odj_request_result *res,
-			      struct odj_extensions_staging **staging,
 			      char **why);
-NTSTATUS odj_extensions_publish(struct odj_extensions_staging *staging, char **why);
-/* false if an old file could not be put back */
-bool odj_extensions_undo(struct odj_extensions_staging *staging);
-void odj_extensions_finish(struct odj_extensions_staging *staging);
 /* after the commit: update-ca-certificates, if asked and useful */
-void odj_extensions_update_ca(struct odj_extensions_staging *staging,
+void odj_extensions_update_ca(const struct odj_root *root,
 			      const struct odj_request *r,
 			      struct odj_request_result *res);
 
@@ -211,5 +266,38 @@ NTSTATUS odj_sitename_store(TALLOC_CTX *mem_ctx,
 			    const char *site,
 			    char **path,
 			    char **why);
+
+/*
+ * journal.c: the files of a join change with secrets.tdb, or not at all,
+ * across a kill too.  Lock (one join or recovery at a time), recover what
+ * an earlier run left, add the staged set and the secrets.tdb record
+ * that commits the join, write the journal (finish the set then: its
+ * files are the journal's), commit secrets.tdb, finish (the files into
+ * place, the journal away); or abandon a written journal whose join did
+ * not commit.
+ */
+struct odj_journal;
+
+/* Where the journal of a join lives: smb.conf's state dir, or ours */
+#define ODJ_JOURNAL_NAME "odj-join.journal"
+#define ODJ_JOURNAL_SSSD_DIR "/var/lib/samba-odj"
+
+NTSTATUS odj_journal_lock(TALLOC_CTX *mem_ctx, const char *path,
+			  struct odj_journal **j, char **why);
+/* *done: NULL (no journal), "completed" or "rolled back" */
+NTSTATUS odj_journal_recover(struct odj_journal *j, const char **done,
+			     char **why);
+/* The intent, from now until the commit (see journal.c) */
+NTSTATUS odj_journal_begin(struct odj_journal *j, char **why);
+/* odj_staged_announce_fn: "stage" TARGET or "dir" PATH into the intent */
+NTSTATUS odj_journal_intent(void *journal, const char *kind,
+			    const char *path, char **why);
+NTSTATUS odj_journal_add_set(struct odj_journal *j,
+			     const struct odj_staged_set *set, char **why);
+NTSTATUS odj_journal_record(struct odj_journal *j, const char *tdb_path,
+			    const char *key, DATA_BLOB value);
+NTSTATUS odj_journal_write(struct odj_journal *j, char **why);
+NTSTATUS odj_journal_finish(struct odj_journal *j, char **why);
+NTSTATUS odj_journal_abandon(struct odj_journal *j, char **why);
 
 #endif /* _ODJ_CLIENT_PRIVATE_H_ */

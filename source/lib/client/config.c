@@ -114,6 +114,42 @@ NTSTATUS odj_config_check(TALLOC_CTX *mem_ctx,
 	return NT_STATUS_OK;
 }
 
+NTSTATUS odj_request_config_check(TALLOC_CTX *mem_ctx,
+				  struct loadparm_context *lp_ctx,
+				  const struct odj_request *r,
+				  struct odj_config_change **changes,
+				  size_t *num_changes,
+				  char **why)
+{
+	char *timeout = NULL;
+	NTSTATUS status;
+
+	*changes = NULL;
+	*num_changes = 0;
+	if (r->client == ODJ_CLIENT_SSSD) {
+		return NT_STATUS_OK;	/* Samba is not part of it */
+	}
+	status = odj_config_check(mem_ctx, lp_ctx, r->join, changes,
+				  num_changes, why);
+	if (!NT_STATUS_IS_OK(status) || r->client != ODJ_CLIENT_BOTH) {
+		return status;
+	}
+	/*
+	 * Beside SSSD, adcli changes the password (and tells secrets.tdb,
+	 * --add-samba-data): winbindd must not change it behind sssd's back
+	 */
+	timeout = odj_lp_get(mem_ctx, lp_ctx, "machine password timeout");
+	if (timeout == NULL) {
+		return NT_STATUS_NO_MEMORY;
+	}
+	if (strcmp(timeout, "0") != 0 &&
+	    !add_change(mem_ctx, changes, num_changes,
+			"machine password timeout", "0", timeout)) {
+		return NT_STATUS_NO_MEMORY;
+	}
+	return NT_STATUS_OK;
+}
+
 /* smb.conf names: case and white space do not matter (strwicmp()) */
 static bool param_name_equal(const char *a, size_t alen, const char *b)
 {

@@ -4,8 +4,8 @@
  * CERT parts: root CAs as PEM files into the trust directory (Debian's
  * ca-certificates layout), the machine certificate and key as PEM into
  * the certificate directory.  POLICY parts: the settings as JSON.  Every
- * file is staged beside its target and published with the join's other
- * files, just before secrets.tdb commits; a failed join takes them back.
+ * file is staged beside its target and goes into the join's journal with
+ * its other files (journal.c): in place with the join, or not at all.
  *
  * Samba has no place for HKLM policy values: registry.tdb holds only
  * what smbd serves over winreg and the smbconf key, and nothing reads
@@ -33,116 +33,42 @@
 
 extern char **environ;
 
-struct ext_file {
-	struct odj_staged_file *staged;
-	const char *path;
-	bool trust;
-};
-
-struct odj_extensions_staging {
-	struct ext_file *files;
-	size_t num_files;
-	char *made_dir;			/* the cert dir, made by us */
-	bool finished;
-};
-
-/* Staged files first (talloc frees children after this), then the dir */
-static int ext_destructor(struct odj_extensions_staging *x)
-{
-	size_t i;
-
-	for (i = 0; i < x->num_files; i++) {
-		TALLOC_FREE(x->files[i].staged);
-	}
-	if (!x->finished && x->made_dir != NULL) {
-		rmdir(x->made_dir);
-	}
-	return 0;
-}
-
-static bool path_taken(const struct odj_extensions_staging *x, const char *path)
-{
-	size_t i;
-
-	for (i = 0; i < x->num_files; i++) {
-		if (strcmp(x->files[i].path, path) == 0) {
-			return true;
-		}
-	}
-	return false;
-}
-
 /* Stage @p files; on failure the ones of this call are dropped again */
-static NTSTATUS stage_files(TALLOC_CTX *ctx, struct odj_extensions_staging *x,
+static NTSTATUS stage_files(TALLOC_CTX *ctx, struct odj_staged_set *set,
 			    const struct odj_out_file *files, size_t n,
+			    const char ***trust, const char ***certs,
 			    char **why)
 {
-	size_t first = x->num_files, i;
 	NTSTATUS status = NT_STATUS_OK;
+	struct odj_staged_mark mark;
+	size_t i;
 
+	odj_staged_set_mark(set, &mark);
 	for (i = 0; NT_STATUS_IS_OK(status) && i < n; i++) {
-		struct ext_file *f = NULL;
+		const struct odj_out_file *f = &files[i];
 
-		if (files[i].trust && path_taken(x, files[i].path)) {
+		if (f->trust && odj_staged_set_has(set, f->path)) {
 			continue;	/* the same CA twice: one file */
 		}
-		if (path_taken(x, files[i].path)) {
+		if (odj_staged_set_has(set, f->path)) {
 			odj_why(ctx, why, "%s: an earlier part writes it "
-				"already", files[i].path);
+				"already", f->path);
 			status = NT_STATUS_OBJECT_NAME_COLLISION;
 			break;
 		}
-		x->files = talloc_realloc(x, x->files, struct ext_file,
-					  x->num_files + 1);
-		if (x->files == NULL) {
-			return NT_STATUS_NO_MEMORY;
-		}
-		f = &x->files[x->num_files];
-		*f = (struct ext_file) {
-			.path = talloc_strdup(x->files, files[i].path),
-			.trust = files[i].trust,
-		};
-		if (f->path == NULL) {
-			return NT_STATUS_NO_MEMORY;
-		}
-		x->num_files++;
-		status = odj_staged_create(x, f->path, files[i].mode,
-					   &f->staged, why);
-		if (NT_STATUS_IS_OK(status)) {
-			status = odj_staged_write_text(f->staged, files[i].text,
-						       why);
-		}
-		if (NT_STATUS_IS_OK(status)) {
-			status = odj_staged_close(f->staged, why);
+		status = odj_staged_set_text(set, f->path, f->mode, f->text,
+					     why);
+		if (NT_STATUS_IS_OK(status) &&
+		    !odj_str_list_add(ctx, f->trust ? trust : certs,
+				      f->path)) {
+			status = NT_STATUS_NO_MEMORY;
 		}
 	}
 	odj_why_move(ctx, why);
 	if (!NT_STATUS_IS_OK(status)) {
-		while (x->num_files > first) {
-			x->num_files--;
-			TALLOC_FREE(x->files[x->num_files].staged);
-		}
+		odj_staged_set_back(set, &mark);
 	}
 	return status;
-}
-
-/* The certificate directory, made (one level, 0755) if missing */
-static NTSTATUS cert_dir(TALLOC_CTX *ctx, struct odj_extensions_staging *x,
-			 const char *dir, char **why)
-{
-	int err;
-
-	if (mkdir(dir, 0755) == 0) {
-		x->made_dir = talloc_strdup(x, dir);
-		return x->made_dir != NULL ? NT_STATUS_OK : NT_STATUS_NO_MEMORY;
-	}
-	err = errno;
-	if (err == EEXIST) {
-		return NT_STATUS_OK;
-	}
-	odj_why(ctx, why, "cannot make the certificate directory %s: %s",
-		dir, strerror(err));
-	return map_nt_error_from_unix_common(err);
 }
 
 struct ext_paths {
@@ -151,10 +77,11 @@ struct ext_paths {
 	const char *policy_file;
 };
 
-static NTSTATUS stage_cert(TALLOC_CTX *ctx, struct odj_extensions_staging *x,
+static NTSTATUS stage_cert(TALLOC_CTX *ctx, struct odj_staged_set *set,
 			   const struct odj_request *r,
 			   const struct ext_paths *p,
-			   const struct OP_CERT_PART *cert, char **why)
+			   const struct OP_CERT_PART *cert,
+			   struct odj_request_result *res, char **why)
 {
 	struct odj_certs_install_paths paths = {
 		.trust_dir = p->trust_dir,
@@ -164,32 +91,47 @@ static NTSTATUS stage_cert(TALLOC_CTX *ctx, struct odj_extensions_staging *x,
 					    ODJ_EXT_KEY_NAME),
 	};
 	struct odj_out_file *files = NULL;
-	bool made = x->made_dir != NULL;
-	size_t n = 0;
+	struct odj_staged_mark mark;
+	const char **trust = NULL, **certs = NULL;
+	size_t n = 0, i;
 	NTSTATUS status;
 
 	if (paths.cert_file == NULL || paths.key_file == NULL) {
 		return NT_STATUS_NO_MEMORY;
 	}
+	odj_staged_set_mark(set, &mark);
 	status = odj_certs_files(ctx, cert, &paths, r->join->machine_password,
 				 &files, &n, why);
 	if (NT_STATUS_IS_OK(status) && cert->cPfxStores > 0) {
-		status = cert_dir(ctx, x, p->cert_dir, why);
+		/* made (0755) if missing */
+		status = odj_staged_set_mkdir(set, p->cert_dir, 0755, why);
 	}
 	if (NT_STATUS_IS_OK(status)) {
-		status = stage_files(ctx, x, files, n, why);
+		status = stage_files(ctx, set, files, n, &trust, &certs, why);
 	}
-	if (!NT_STATUS_IS_OK(status) && !made && x->made_dir != NULL) {
-		rmdir(x->made_dir);
-		TALLOC_FREE(x->made_dir);
+	for (i = 0; NT_STATUS_IS_OK(status) && trust != NULL &&
+		    trust[i] != NULL; i++) {
+		if (!odj_str_list_add(res, &res->trust_files, trust[i])) {
+			status = NT_STATUS_NO_MEMORY;
+		}
+	}
+	for (i = 0; NT_STATUS_IS_OK(status) && certs != NULL &&
+		    certs[i] != NULL; i++) {
+		if (!odj_str_list_add(res, &res->cert_files, certs[i])) {
+			status = NT_STATUS_NO_MEMORY;
+		}
+	}
+	if (!NT_STATUS_IS_OK(status)) {
+		odj_staged_set_back(set, &mark);
 	}
 	TALLOC_FREE(files);
 	return status;
 }
 
-static NTSTATUS stage_policy(TALLOC_CTX *ctx, struct odj_extensions_staging *x,
+static NTSTATUS stage_policy(TALLOC_CTX *ctx, struct odj_staged_set *set,
 			     const struct ext_paths *p,
-			     const struct OP_POLICY_PART *policy, char **why)
+			     const struct OP_POLICY_PART *policy,
+			     struct odj_request_result *res, char **why)
 {
 	struct odj_out_file f = { .path = p->policy_file, .mode = 0644 };
 	char *text = NULL;
@@ -200,63 +142,73 @@ static NTSTATUS stage_policy(TALLOC_CTX *ctx, struct odj_extensions_staging *x,
 		return status;
 	}
 	f.text = text;
-	status = stage_files(ctx, x, &f, 1, why);
+	if (odj_staged_set_has(set, f.path)) {
+		odj_why(ctx, why, "%s: an earlier part writes it already",
+			f.path);
+		TALLOC_FREE(text);
+		return NT_STATUS_OBJECT_NAME_COLLISION;
+	}
+	status = odj_staged_set_text(set, f.path, f.mode, f.text, why);
 	TALLOC_FREE(text);
+	if (NT_STATUS_IS_OK(status)) {
+		res->policy_file = talloc_strdup(res, f.path);
+		if (res->policy_file == NULL) {
+			return NT_STATUS_NO_MEMORY;
+		}
+	}
 	return status;
+}
+
+/* @p given (a path of this system), else @p image_default; in the root */
+static NTSTATUS ext_path(TALLOC_CTX *ctx, const struct odj_root *root,
+			 const char *given, const char *what,
+			 const char *image_default, const char **path,
+			 char **why)
+{
+	if (given != NULL) {
+		return odj_root_arg_path(ctx, root, given, what, path, why);
+	}
+	if (image_default == NULL) {
+		return NT_STATUS_NO_MEMORY;
+	}
+	*path = odj_root_path(ctx, root, image_default);
+	if (*path == NULL) {
+		odj_why(ctx, why, "%s: %s", image_default, strerror(errno));
+		return map_nt_error_from_unix_common(errno);
+	}
+	return NT_STATUS_OK;
 }
 
 static NTSTATUS default_paths(TALLOC_CTX *ctx,
 			      struct loadparm_context *lp_ctx,
+			      const struct odj_root *root,
 			      const struct odj_request *r,
-			      struct ext_paths *p)
+			      struct ext_paths *p,
+			      char **why)
 {
-	const char *state = NULL;
+	const char *state = odj_lp_get(ctx, lp_ctx, "state directory");
+	NTSTATUS status;
 
-	p->trust_dir = r->trust_dir != NULL ? r->trust_dir :
-		       ODJ_CERTS_TRUST_DIR;
-	p->cert_dir = r->cert_dir != NULL ? r->cert_dir :
-		      lpcfg_private_path(ctx, lp_ctx, ODJ_EXT_CERT_DIR);
-	p->policy_file = r->policy_file;
-	if (p->policy_file == NULL) {
-		state = odj_lp_get(ctx, lp_ctx, "state directory");
-		p->policy_file = state == NULL ? NULL :
-			talloc_asprintf(ctx, "%s/%s", state,
-					ODJ_EXT_POLICY_NAME);
+	status = ext_path(ctx, root, r->trust_dir, "trustdir",
+			  ODJ_CERTS_TRUST_DIR, &p->trust_dir, why);
+	if (NT_STATUS_IS_OK(status)) {
+		status = ext_path(ctx, root, r->cert_dir, "certdir",
+				  lpcfg_private_path(ctx, lp_ctx,
+						     ODJ_EXT_CERT_DIR),
+				  &p->cert_dir, why);
 	}
-	if (p->cert_dir == NULL || p->policy_file == NULL) {
-		return NT_STATUS_NO_MEMORY;
+	if (NT_STATUS_IS_OK(status)) {
+		status = ext_path(ctx, root, r->policy_file, "policyfile",
+				  state == NULL ? NULL :
+				  talloc_asprintf(ctx, "%s/%s", state,
+						  ODJ_EXT_POLICY_NAME),
+				  &p->policy_file, why);
 	}
-	return NT_STATUS_OK;
-}
-
-/* What was staged for the result: files by kind */
-static NTSTATUS record_files(struct odj_extensions_staging *x,
-			     struct odj_request_result *res,
-			     const char *policy_file)
-{
-	size_t i;
-
-	for (i = 0; i < x->num_files; i++) {
-		const struct ext_file *f = &x->files[i];
-		bool ok = true;
-
-		if (f->trust) {
-			ok = odj_str_list_add(res, &res->trust_files, f->path);
-		} else if (strcmp(f->path, policy_file) == 0) {
-			res->policy_file = talloc_strdup(res, f->path);
-			ok = res->policy_file != NULL;
-		} else {
-			ok = odj_str_list_add(res, &res->cert_files, f->path);
-		}
-		if (!ok) {
-			return NT_STATUS_NO_MEMORY;
-		}
-	}
-	return NT_STATUS_OK;
+	return status;
 }
 
 /* One part: skipped, staged, or left out with a warning; or refused */
-static NTSTATUS stage_one(TALLOC_CTX *ctx, struct odj_extensions_staging *x,
+static NTSTATUS stage_one(TALLOC_CTX *ctx, struct odj_staged_set *set,
 			  const struct odj_request *r,
 			  const struct ext_paths *p,
 			  const struct odj_join_extension *e,
@@ -279,8 +231,8 @@ static NTSTATUS stage_one(TALLOC_CTX *ctx, struct odj_extensions_staging *x,
 		return odj_str_list_add(res, &res->warnings, msg) ?
 			NT_STATUS_OK : NT_STATUS_NO_MEMORY;
 	}
-	status = cert ? stage_cert(ctx, x, r, p, e->cert, &msg) :
-			stage_policy(ctx, x, p, e->policy, &msg);
+	status = cert ? stage_cert(ctx, set, r, p, e->cert, res, &msg) :
+			stage_policy(ctx, set, p, e->policy, res, &msg);
 	if (NT_STATUS_IS_OK(status) ||
 	    NT_STATUS_EQUAL(status, NT_STATUS_NO_MEMORY)) {
 		return status;
@@ -297,82 +249,34 @@ static NTSTATUS stage_one(TALLOC_CTX *ctx, struct odj_extensions_staging *x,
 }
 
 NTSTATUS odj_extensions_stage(TALLOC_CTX *mem_ctx,
-		       struct loadparm_context *lp_ctx,
-		       const struct odj_request *r,
-		       struct odj_request_result *res,
-		       struct odj_extensions_staging **staging,
-		       char **why)
+			      struct loadparm_context *lp_ctx,
+			      const struct odj_root *root,
+			      const struct odj_request *r,
+			      struct odj_staged_set *set,
+			      struct odj_request_result *res,
+			      char **why)
 {
 	const struct odj_join *j = r->join;
 	TALLOC_CTX *tmp_ctx = NULL;
-	struct odj_extensions_staging *x = NULL;
 	struct ext_paths p = { .trust_dir = NULL };
 	NTSTATUS status;
 	size_t i;
 
 	if (j->num_extensions == 0) {
-		*staging = NULL;
 		return NT_STATUS_OK;
 	}
 	tmp_ctx = talloc_new(mem_ctx);
-	x = talloc_zero(mem_ctx, struct odj_extensions_staging);
-	if (tmp_ctx == NULL || x == NULL) {
-		TALLOC_FREE(tmp_ctx);
-		TALLOC_FREE(x);
+	if (tmp_ctx == NULL) {
 		return NT_STATUS_NO_MEMORY;
 	}
-	talloc_set_destructor(x, ext_destructor);
-	status = default_paths(tmp_ctx, lp_ctx, r, &p);
+	status = default_paths(tmp_ctx, lp_ctx, root, r, &p, why);
 	for (i = 0; NT_STATUS_IS_OK(status) && i < j->num_extensions; i++) {
-		status = stage_one(tmp_ctx, x, r, &p, &j->extensions[i], res,
+		status = stage_one(tmp_ctx, set, r, &p, &j->extensions[i], res,
 				   why);
-	}
-	if (NT_STATUS_IS_OK(status)) {
-		status = record_files(x, res, p.policy_file);
 	}
 	odj_why_move(mem_ctx, why);
 	TALLOC_FREE(tmp_ctx);
-	if (!NT_STATUS_IS_OK(status)) {
-		TALLOC_FREE(x);
-		return status;
-	}
-	*staging = x;
-	return NT_STATUS_OK;
-}
-
-NTSTATUS odj_extensions_publish(struct odj_extensions_staging *x, char **why)
-{
-	size_t i;
-
-	for (i = 0; i < x->num_files; i++) {
-		NTSTATUS status = odj_staged_publish(x->files[i].staged, why);
-
-		if (!NT_STATUS_IS_OK(status)) {
-			return status;
-		}
-	}
-	return NT_STATUS_OK;
-}
-
-bool odj_extensions_undo(struct odj_extensions_staging *x)
-{
-	bool ok = true;
-	size_t i;
-
-	for (i = x->num_files; i > 0; i--) {
-		ok &= odj_staged_undo(x->files[i - 1].staged);
-	}
-	return ok;
-}
-
-void odj_extensions_finish(struct odj_extensions_staging *x)
-{
-	size_t i;
-
-	for (i = 0; i < x->num_files; i++) {
-		odj_staged_finish(x->files[i].staged);
-	}
-	x->finished = true;
+	return status;
 }
 
 /* Run update-ca-certificates, its chatter on stderr; NULL or why not */
@@ -408,18 +312,25 @@ static char *run_update_ca(TALLOC_CTX *ctx)
 	return NULL;
 }
 
-void odj_extensions_update_ca(struct odj_extensions_staging *x,
-		       const struct odj_request *r,
-		       struct odj_request_result *res)
+void odj_extensions_update_ca(const struct odj_root *root,
+			      const struct odj_request *r,
+			      struct odj_request_result *res)
 {
 	char *msg = NULL;
 
 	if (!r->update_ca_certificates) {
 		return;
 	}
-	if (x == NULL || res->trust_files == NULL) {
+	if (res->trust_files == NULL) {
 		odj_str_list_add(res, &res->warnings, "no root CA installed: "
 				 ODJ_EXT_UPDATE_CA " not run");
+		return;
+	}
+	if (root != NULL) {
+		/* its links would name this system's paths, not the image's */
+		odj_str_list_add(res, &res->warnings, ODJ_EXT_UPDATE_CA " not "
+				 "run in an image root: the image runs it at "
+				 "its first boot (see odj-firstboot.service)");
 		return;
 	}
 	msg = run_update_ca(res);

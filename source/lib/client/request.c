@@ -4,19 +4,29 @@
  * The steps, all before anything becomes visible:
  *   1. the blob's join data, its ESSENTIAL parts, and its consistency
  *      (codec/join.c, before odj_request() is called)
- *   2. smb.conf against the blob (config.c; if asked, a new one)
- *   3. the password's hashes and keys, Samba's join records
- *   4. secrets.tdb in a transaction, refusing to replace a foreign join
- *   5. a new keytab beside the old one (keytab.c)
- *   6. the CERT and POLICY parts' files (extensions.c), staged before
- *      3.: an ESSENTIAL part that cannot be applied stops all
- * and then: secrets.tdb prepared to commit, files swapped in, secrets.tdb
- * committed; a failure on the way undoes the swaps.
+ *   2. the join's lock, and what a killed join left finished (journal.c)
+ *   3. smb.conf against the blob (config.c; if asked, a new one)
+ *   4. the password's hashes and keys, Samba's join records
+ *   5. secrets.tdb in a transaction, refusing to replace a foreign join
+ *   6. the new keytab(s) (keytab.c), SSSD's files (sssd.c), the CERT and
+ *      POLICY parts' files (extensions.c, staged first: an ESSENTIAL part
+ *      that cannot be applied stops all), each staged beside its target
+ * and then: secrets.tdb prepared to commit, the journal written (every
+ * staged file, and the secrets.tdb record that commits the join),
+ * secrets.tdb committed, the files renamed into place, the journal
+ * removed.  A kill anywhere leaves the old join, or a journal that the
+ * next odj run completes into the new one.
+ *
+ * The client kinds differ only in what they stage: winbind (secrets.tdb,
+ * smb.conf, Samba's keytab), sssd (the system keytab, sssd.conf,
+ * krb5.conf, the first-contact unit; the journal is the commit point),
+ * both.  An image root maps every path (root.c).
  */
 
 #include "client/client.h"
 #include "gen_ndr/ndr_secrets.h"
 
+#include <errno.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <stdio.h>
@@ -33,25 +43,57 @@ struct request_state {
 	struct loadparm_context *lp_ctx;
 	const struct odj_request *r;
 	const struct odj_join *j;
+	const struct odj_root *root;
 	krb5_context k5;
 	struct odj_request_result *res;
 	struct odj_config_change *changes;
 	size_t num_changes;
 	NTTIME now;
 	const char *salt;
-	const char *keytab;
+	const char *keytab;		/* Samba's keytab, here */
+	const char *sssd_keytab;	/* the system keytab, here */
+	const char *sssd_keytab_image;	/* the same, as the image sees it */
 	struct secrets_domain_info1_password *pw;
 	struct odj_secrets_db *db;
 	struct secrets_domain_info1 *previous;
 	struct odj_secrets_record *unjoin;
 	size_t num_unjoin;
-	struct odj_staged_file *config;
-	struct odj_staged_file *keytab_file;
-	struct odj_extensions_staging *ext;
+	struct odj_secrets_record commit;	/* the record of the join */
+	struct odj_staged_set *set;
+	struct odj_journal *journal;
+	const char *journal_path;
 	const char *config_path;	/* smb.conf as checked, if a file */
 	struct stat config_seen;
+	bool committed;
 	char **why;
 };
+
+static bool samba_side(const struct request_state *st)
+{
+	return st->r->client != ODJ_CLIENT_SSSD;
+}
+
+static bool sssd_side(const struct request_state *st)
+{
+	return st->r->client != ODJ_CLIENT_WINBIND;
+}
+
+/* smb.conf's @p path (as the image sees it), here */
+static NTSTATUS lp_path(struct request_state *st, TALLOC_CTX *ctx,
+			const char *path, const char **here)
+{
+	if (path == NULL) {
+		return NT_STATUS_NO_MEMORY;
+	}
+	*here = odj_root_path(ctx, st->root, path);
+	if (*here == NULL) {
+		int err = errno;
+
+		odj_why(ctx, st->why, "%s: %s", path, strerror(err));
+		return map_nt_error_from_unix_common(err);
+	}
+	return NT_STATUS_OK;
+}
 
 static const char *strip_file_prefix(const char *name)
 {
@@ -64,13 +106,92 @@ static const char *strip_file_prefix(const char *name)
 	return name;
 }
 
+/*
+ * The system keytab: KRB5_KTNAME or krb5.conf's default; in an image
+ * root, /etc/krb5.keytab (this system's settings are not the image's)
+ */
+static NTSTATUS system_keytab(struct request_state *st, TALLOC_CTX *ctx,
+			      const char **kt)
+{
+	char name[PATH_MAX];
+	krb5_error_code ret;
+
+	if (st->root != NULL) {
+		*kt = "/etc/krb5.keytab";
+		return NT_STATUS_OK;
+	}
+	ret = krb5_kt_default_name(st->k5, name, sizeof(name));
+	if (ret != 0) {
+		const char *msg = krb5_get_error_message(st->k5, ret);
+
+		odj_why(ctx, st->why, "no default keytab: %s", msg);
+		krb5_free_error_message(st->k5, msg);
+		return NT_STATUS_INTERNAL_ERROR;
+	}
+	*kt = talloc_strdup(ctx, name);
+	return *kt != NULL ? NT_STATUS_OK : NT_STATUS_NO_MEMORY;
+}
+
+/*
+ * A keytab name as a path here: FILE: only, absolute; a symbolic link
+ * is replaced where it points to (inside the root)
+ */
+static NTSTATUS keytab_path(struct request_state *st, TALLOC_CTX *ctx,
+			    const char *kt, bool given, const char **here)
+{
+	char name[PATH_MAX];
+
+	kt = strip_file_prefix(kt);
+	if (kt[0] != '/' || strchr(kt, ':') != NULL) {
+		odj_why(ctx, st->why, "keytab '%s': give an absolute path of "
+			"a FILE keytab", kt);
+		return NT_STATUS_OBJECT_PATH_SYNTAX_BAD;
+	}
+	if (given) {
+		return odj_root_arg_path(ctx, st->root, kt, "keytab", here,
+					 st->why);
+	}
+	if (st->root != NULL) {
+		return lp_path(st, ctx, kt, here);
+	}
+	*here = talloc_strdup(ctx, realpath(kt, name) != NULL ? name : kt);
+	return *here != NULL ? NT_STATUS_OK : NT_STATUS_NO_MEMORY;
+}
+
+/* SSSD's keytab: keytab= or the system keytab */
+static NTSTATUS choose_sssd_keytab(struct request_state *st, TALLOC_CTX *ctx)
+{
+	const char *kt = st->r->keytab;
+	NTSTATUS status = NT_STATUS_OK;
+
+	if (kt == NULL) {
+		status = system_keytab(st, ctx, &kt);
+	}
+	if (NT_STATUS_IS_OK(status)) {
+		status = keytab_path(st, ctx, kt, st->r->keytab != NULL,
+				     &st->sssd_keytab);
+	}
+	if (!NT_STATUS_IS_OK(status)) {
+		return status;
+	}
+	/* sssd.conf names it as the image sees it */
+	st->sssd_keytab_image = st->sssd_keytab;
+	if (st->root != NULL) {
+		size_t n = strlen(odj_root_dir(st->root));
+
+		st->sssd_keytab_image = st->sssd_keytab + n;
+	}
+	return NT_STATUS_OK;
+}
+
 /* Where "kerberos method" says Samba looks for its keys */
 static NTSTATUS choose_keytab(struct request_state *st, TALLOC_CTX *ctx)
 {
 	struct odj_request_result *res = st->res;
 	const char *method = odj_lp_get(ctx, st->lp_ctx, "kerberos method");
-	const char *kt = st->r->keytab;
-	char name[PATH_MAX];
+	const char *kt = st->r->client == ODJ_CLIENT_BOTH ? NULL :
+			 st->r->keytab;
+	NTSTATUS status = NT_STATUS_OK;
 
 	if (method == NULL) {
 		return NT_STATUS_NO_MEMORY;
@@ -85,35 +206,24 @@ static NTSTATUS choose_keytab(struct request_state *st, TALLOC_CTX *ctx)
 		}
 	} else if (kt == NULL && (strcmp(method, "system keytab") == 0 ||
 				  strcmp(method, "secrets and keytab") == 0)) {
-		krb5_error_code ret = krb5_kt_default_name(st->k5, name,
-							   sizeof(name));
-
-		if (ret != 0) {
-			const char *msg = krb5_get_error_message(st->k5, ret);
-
-			odj_why(ctx, st->why, "no default keytab: %s", msg);
-			krb5_free_error_message(st->k5, msg);
-			return NT_STATUS_INTERNAL_ERROR;
-		}
-		kt = name;
+		status = system_keytab(st, ctx, &kt);
+	} else if (kt == NULL && st->r->client == ODJ_CLIENT_BOTH) {
+		return NT_STATUS_OK;	/* SSSD's keytab is written */
 	} else if (kt == NULL) {
 		res->keytab_note = "none written: with 'kerberos method = "
 			"secrets only' Samba takes its keys from secrets.tdb; "
 			"keytab=PATH writes one";
 		return NT_STATUS_OK;
 	}
-	kt = strip_file_prefix(kt);
-	if (kt[0] != '/' || strchr(kt, ':') != NULL) {
-		odj_why(ctx, st->why, "keytab '%s': give an absolute path of "
-			"a FILE keytab", kt);
-		return NT_STATUS_OBJECT_PATH_SYNTAX_BAD;
+	if (NT_STATUS_IS_OK(status)) {
+		status = keytab_path(st, ctx, kt, kt == st->r->keytab,
+				     &st->keytab);
 	}
-	/* a symlinked keytab is replaced where it points to */
-	if (realpath(kt, name) != NULL) {
-		kt = name;
+	if (NT_STATUS_IS_OK(status) && st->sssd_keytab != NULL &&
+	    strcmp(st->keytab, st->sssd_keytab) == 0) {
+		st->keytab = NULL;	/* one keytab for both */
 	}
-	st->keytab = talloc_strdup(ctx, kt);
-	return st->keytab != NULL ? NT_STATUS_OK : NT_STATUS_NO_MEMORY;
+	return status;
 }
 
 static const char *join_text(TALLOC_CTX *ctx, const char *domain,
@@ -250,6 +360,28 @@ static NTSTATUS local_sid_record(TALLOC_CTX *ctx, struct request_state *st,
 	return odj_secrets_sid_value(ctx, &sid, &rec->value);
 }
 
+/*
+ * The join's own record, SECRETS/MACHINE_DOMAIN_INFO/<DOMAIN>: its value
+ * (with this join's time and password) in secrets.tdb is what makes the
+ * join committed for the journal
+ */
+static NTSTATUS commit_record(struct request_state *st,
+			      const struct odj_secrets_record *records,
+			      size_t n)
+{
+	static const char prefix[] = "SECRETS/MACHINE_DOMAIN_INFO/";
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (strncmp(records[i].key, prefix, sizeof(prefix) - 1) == 0 &&
+		    records[i].value.data != NULL) {
+			st->commit = records[i];
+			return NT_STATUS_OK;
+		}
+	}
+	return NT_STATUS_INTERNAL_ERROR;
+}
+
 static NTSTATUS write_secrets(struct request_state *st, TALLOC_CTX *ctx)
 {
 	struct secrets_domain_info1 *info = NULL;
@@ -264,6 +396,9 @@ static NTSTATUS write_secrets(struct request_state *st, TALLOC_CTX *ctx)
 				       last_change, st->previous, &info);
 	if (NT_STATUS_IS_OK(status)) {
 		status = odj_secrets_join_records(ctx, info, &records, &n);
+	}
+	if (NT_STATUS_IS_OK(status)) {
+		status = commit_record(st, records, n);
 	}
 	if (NT_STATUS_IS_OK(status)) {
 		status = local_sid_record(ctx, st, &local);
@@ -281,8 +416,11 @@ static NTSTATUS write_secrets(struct request_state *st, TALLOC_CTX *ctx)
 	return status;
 }
 
-static NTSTATUS stage_keytab(struct request_state *st, TALLOC_CTX *ctx)
+static NTSTATUS stage_keytab(struct request_state *st, TALLOC_CTX *ctx,
+			     const char *path)
 {
+	struct odj_staged_file *staged = NULL;
+	NTSTATUS status;
 	const struct odj_join *j = st->j;
 	char *nb = strupper_talloc(ctx, j->netbios_name);
 	char *realm = strupper_talloc(ctx, j->dns_domain);
@@ -307,45 +445,65 @@ static NTSTATUS stage_keytab(struct request_state *st, TALLOC_CTX *ctx)
 		return NT_STATUS_NO_MEMORY;
 	}
 	st->res->num_keytab_entries = 5 * (size_t)st->pw->num_keys;
-	return odj_keytab_stage(ctx, st->k5, st->keytab, principals, st->pw,
-				kvno, &st->keytab_file, st->why);
-}
-
-/* prepare, swap the files in, commit; any failure puts all back */
-static NTSTATUS commit_all(struct request_state *st)
-{
-	NTSTATUS status;
-
-	status = odj_secrets_db_prepare(st->db, st->why);
-	if (NT_STATUS_IS_OK(status) && st->config != NULL) {
-		status = odj_staged_publish(st->config, st->why);
-	}
-	if (NT_STATUS_IS_OK(status) && st->keytab_file != NULL) {
-		status = odj_staged_publish(st->keytab_file, st->why);
-	}
-	if (NT_STATUS_IS_OK(status) && st->ext != NULL) {
-		status = odj_extensions_publish(st->ext, st->why);
+	status = odj_journal_intent(st->journal, "stage", path, st->why);
+	if (NT_STATUS_IS_OK(status)) {
+		status = odj_keytab_stage(ctx, st->k5, path, principals,
+					  st->pw, kvno, &staged, st->why);
 	}
 	if (NT_STATUS_IS_OK(status)) {
-		status = odj_secrets_db_commit(st->db, st->why);
+		status = odj_staged_set_adopt(st->set, staged);
+	}
+	return status;
+}
+
+/*
+ * The commit: secrets.tdb prepared (all that can fail, done), the journal
+ * written, secrets.tdb committed (the join is made), the files in place.
+ */
+static NTSTATUS commit_all(struct request_state *st)
+{
+	NTSTATUS status = NT_STATUS_OK;
+
+	if (st->db != NULL) {
+		status = odj_secrets_db_prepare(st->db, st->why);
+	}
+	if (NT_STATUS_IS_OK(status)) {
+		status = odj_journal_add_set(st->journal, st->set, st->why);
+	}
+	if (NT_STATUS_IS_OK(status) && st->db != NULL) {
+		status = odj_journal_record(st->journal, st->res->secrets_tdb,
+					    st->commit.key, st->commit.value);
+	}
+	if (NT_STATUS_IS_OK(status)) {
+		status = odj_journal_write(st->journal, st->why);
 	}
 	if (!NT_STATUS_IS_OK(status)) {
 		return status;
 	}
-	if (st->config != NULL) {
-		odj_staged_finish(st->config);
+	/* the staged files are the journal's now */
+	odj_staged_set_finish(st->set);
+	if (st->db != NULL) {
+		status = odj_secrets_db_commit(st->db, st->why);
 	}
-	if (st->keytab_file != NULL) {
-		odj_staged_finish(st->keytab_file);
+	if (!NT_STATUS_IS_OK(status)) {
+		char *msg = NULL;
+
+		if (!NT_STATUS_IS_OK(odj_journal_abandon(st->journal, &msg))) {
+			odj_why(st->res, st->why, "%s; and %s", *st->why, msg);
+		}
+		return status;
 	}
-	if (st->ext != NULL) {
-		odj_extensions_finish(st->ext);
-	}
-	return NT_STATUS_OK;
+	st->committed = true;
+	return odj_journal_finish(st->journal, st->why);
 }
 
 static void rotation(struct request_state *st, TALLOC_CTX *ctx)
 {
+	if (sssd_side(st)) {
+		/* the first-contact unit does it (sssd.c) */
+		st->res->rotates_at_first_contact = true;
+		return;
+	}
 	const char *method = odj_lp_get(ctx, st->lp_ctx, "kerberos method");
 	const char *timeout = odj_lp_get(ctx, st->lp_ctx,
 				     "machine password timeout");
@@ -378,29 +536,18 @@ static void rotation(struct request_state *st, TALLOC_CTX *ctx)
 	}
 }
 
-/*
- * Put back what was swapped in, and secrets.tdb, in reverse order (the
- * destructors would, too, but could not say when they fail).
- */
+/* Before the commit: nothing of the join is visible; secrets.tdb back */
 static void rollback(struct request_state *st, TALLOC_CTX *mem_ctx)
 {
-	const char *failed = NULL;
-
-	if (st->ext != NULL && !odj_extensions_undo(st->ext)) {
-		failed = "a certificate or policy file";
+	TALLOC_FREE(st->set);	/* the staged files, the directories made */
+	if (st->journal != NULL && !st->committed) {
+		odj_journal_abandon(st->journal, NULL);	/* the intent */
 	}
-	if (st->keytab_file != NULL && !odj_staged_undo(st->keytab_file)) {
-		failed = st->keytab;
-	}
-	if (st->config != NULL && !odj_staged_undo(st->config)) {
-		failed = st->res->config_file;
-	}
-	if (st->db != NULL && !odj_secrets_db_abort(st->db)) {
-		failed = st->res->secrets_tdb;
-	}
-	if (failed != NULL && st->why != NULL && *st->why != NULL) {
+	if (st->db != NULL && !st->committed &&
+	    !odj_secrets_db_abort(st->db) && st->why != NULL &&
+	    *st->why != NULL) {
 		odj_why(mem_ctx, st->why, "%s; and %s could not be put back "
-			"as it was", *st->why, failed);
+			"as it was", *st->why, st->res->secrets_tdb);
 	}
 }
 
@@ -431,13 +578,59 @@ static NTSTATUS config_unchanged(struct request_state *st, TALLOC_CTX *ctx)
 	return NT_STATUS_OBJECT_NAME_COLLISION;
 }
 
-static NTSTATUS request_run(struct request_state *st, TALLOC_CTX *ctx)
+/* The join's lock, and what a killed join left, finished first */
+static NTSTATUS lock_and_recover(struct request_state *st, TALLOC_CTX *ctx)
+{
+	const char *done = NULL;
+	size_t i;
+	char *dir = talloc_strdup(ctx, st->journal_path);
+	char *slash = dir != NULL ? strrchr(dir, '/') : NULL;
+	NTSTATUS status;
+
+	if (slash == NULL) {
+		return NT_STATUS_NO_MEMORY;
+	}
+	*slash = '\0';
+	/* the state directory, made (0755) as smbd would make it */
+	status = odj_staged_set_mkdir(st->set, dir, 0755, st->why);
+	if (NT_STATUS_IS_OK(status)) {
+		status = odj_journal_lock(ctx, st->journal_path, &st->journal,
+					  st->why);
+	}
+	if (NT_STATUS_IS_OK(status)) {
+		status = odj_journal_recover(st->journal, &done, st->why);
+	}
+	if (NT_STATUS_IS_OK(status) && done != NULL) {
+		st->res->recovered = talloc_asprintf(
+			st->res, "an interrupted join (%s): %s",
+			st->journal_path, done);
+	}
+	/* from here on, what this join stages is announced first */
+	if (NT_STATUS_IS_OK(status)) {
+		status = odj_journal_begin(st->journal, st->why);
+	}
+	/* and the journal's directory (and parents), if this join made it */
+	for (i = 0; NT_STATUS_IS_OK(status) &&
+		    i < odj_staged_set_num_dirs(st->set); i++) {
+		status = odj_journal_intent(st->journal, "dir",
+					    odj_staged_set_dirs(st->set)[i],
+					    st->why);
+	}
+	if (NT_STATUS_IS_OK(status)) {
+		odj_staged_set_announce(st->set, odj_journal_intent,
+					st->journal);
+	}
+	return status;
+}
+
+/* The keys, and where they go */
+static NTSTATUS prepare_keys(struct request_state *st, TALLOC_CTX *ctx)
 {
 	const struct odj_join *j = st->j;
 	const char *server = j->dc_address != NULL ? j->dc_address :
 			     j->dc_name != NULL ? j->dc_name : j->dns_domain;
 	struct timeval tv = timeval_current();
-	NTSTATUS status;
+	NTSTATUS status = NT_STATUS_OK;
 
 	st->now = timeval_to_nttime(&tv);
 	st->salt = odj_secrets_salt_principal(ctx, j->account_name,
@@ -449,14 +642,23 @@ static NTSTATUS request_run(struct request_state *st, TALLOC_CTX *ctx)
 	status = odj_secrets_password(ctx, st->k5, j->machine_password,
 				      st->salt, st->now, server, &st->pw,
 				      st->why);
-	if (NT_STATUS_IS_OK(status)) {
+	if (NT_STATUS_IS_OK(status) && sssd_side(st)) {
+		status = choose_sssd_keytab(st, ctx);
+	}
+	if (NT_STATUS_IS_OK(status) && samba_side(st)) {
 		status = choose_keytab(st, ctx);
 	}
-	/* first: an ESSENTIAL part that cannot be applied stops all */
-	if (NT_STATUS_IS_OK(status)) {
-		status = odj_extensions_stage(ctx, st->lp_ctx, st->r, st->res,
-				       &st->ext, st->why);
-	}
+	return status;
+}
+
+/* secrets.tdb: Samba's join records, in a transaction */
+static NTSTATUS samba_records(struct request_state *st, TALLOC_CTX *ctx)
+{
+	NTSTATUS status;
+
+	/* a new secrets.tdb is built beside it, too */
+	status = odj_journal_intent(st->journal, "stage",
+				    st->res->secrets_tdb, st->why);
 	if (NT_STATUS_IS_OK(status)) {
 		status = odj_secrets_db_open(ctx, st->res->secrets_tdb,
 					     &st->db, st->why);
@@ -465,31 +667,62 @@ static NTSTATUS request_run(struct request_state *st, TALLOC_CTX *ctx)
 		status = config_unchanged(st, ctx);
 	}
 	if (NT_STATUS_IS_OK(status)) {
-		/* what a killed join left beside the files we replace */
-		char *config = st->config_path != NULL ?
-			       realpath(st->config_path, NULL) : NULL;
-
-		if (config != NULL) {
-			odj_remove_stale_tmp(config);
-			free(config);
-		}
-		if (st->keytab != NULL) {
-			odj_remove_stale_tmp(st->keytab);
-		}
-	}
-	if (NT_STATUS_IS_OK(status)) {
 		status = check_existing(st, ctx);
 	}
 	if (NT_STATUS_IS_OK(status)) {
 		status = write_secrets(st, ctx);
 	}
+	return status;
+}
+
+/* smb.conf (if it must change) */
+static NTSTATUS stage_config(struct request_state *st, TALLOC_CTX *ctx)
+{
+	struct odj_staged_file *staged = NULL;
+	NTSTATUS status;
+
+	status = odj_journal_intent(st->journal, "stage",
+				    st->res->config_file, st->why);
+	if (NT_STATUS_IS_OK(status)) {
+		status = odj_config_stage(ctx, st->res->config_file, st->j,
+					  st->changes, st->num_changes,
+					  &staged, st->why);
+	}
+	if (NT_STATUS_IS_OK(status)) {
+		status = odj_staged_set_adopt(st->set, staged);
+	}
+	return status;
+}
+
+static NTSTATUS request_run(struct request_state *st, TALLOC_CTX *ctx)
+{
+	NTSTATUS status;
+
+	status = lock_and_recover(st, ctx);
+	if (NT_STATUS_IS_OK(status)) {
+		status = prepare_keys(st, ctx);
+	}
+	/* first: an ESSENTIAL part that cannot be applied stops all */
+	if (NT_STATUS_IS_OK(status)) {
+		status = odj_extensions_stage(ctx, st->lp_ctx, st->root, st->r,
+					      st->set, st->res, st->why);
+	}
+	if (NT_STATUS_IS_OK(status) && sssd_side(st)) {
+		status = odj_sssd_stage(ctx, st->root, st->r,
+					st->sssd_keytab_image, st->set,
+					st->res, st->why);
+	}
+	if (NT_STATUS_IS_OK(status) && samba_side(st)) {
+		status = samba_records(st, ctx);
+	}
 	if (NT_STATUS_IS_OK(status) && st->num_changes > 0) {
-		status = odj_config_stage(ctx, st->res->config_file, j,
-				      st->changes, st->num_changes,
-				      &st->config, st->why);
+		status = stage_config(st, ctx);
+	}
+	if (NT_STATUS_IS_OK(status) && st->sssd_keytab != NULL) {
+		status = stage_keytab(st, ctx, st->sssd_keytab);
 	}
 	if (NT_STATUS_IS_OK(status) && st->keytab != NULL) {
-		status = stage_keytab(st, ctx);
+		status = stage_keytab(st, ctx, st->keytab);
 	}
 	if (NT_STATUS_IS_OK(status)) {
 		status = commit_all(st);
@@ -497,23 +730,79 @@ static NTSTATUS request_run(struct request_state *st, TALLOC_CTX *ctx)
 	return status;
 }
 
-static NTSTATUS request_setup(struct request_state *st, TALLOC_CTX *ctx)
+/* Where the journal of this join lives (see odj_recover()) */
+static NTSTATUS journal_path(struct request_state *st, TALLOC_CTX *ctx)
 {
-	const char *backend = NULL;
+	const char *dir = ODJ_JOURNAL_SSSD_DIR;
+	NTSTATUS status;
+
+	if (samba_side(st)) {
+		dir = odj_lp_get(ctx, st->lp_ctx, "state directory");
+	}
+	status = lp_path(st, ctx, dir, &dir);
+	if (NT_STATUS_IS_OK(status)) {
+		st->journal_path = talloc_asprintf(ctx, "%s/%s", dir,
+						   ODJ_JOURNAL_NAME);
+		if (st->journal_path == NULL) {
+			status = NT_STATUS_NO_MEMORY;
+		}
+	}
+	return status;
+}
+
+/* smb.conf: a file we can rewrite, inside the root if there is one */
+static NTSTATUS config_file(struct request_state *st, TALLOC_CTX *ctx)
+{
+	const char *backend = odj_lp_get(ctx, st->lp_ctx, "config backend");
+	const char *file = lpcfg_configfile(st->lp_ctx);
+	const char *here = NULL;
+	NTSTATUS status;
+
+	if (backend == NULL || strcmp(backend, "file") != 0 || file == NULL) {
+		odj_why(ctx, st->why, "smb.conf is not a file here ('config "
+			"backend = %s'): set the values with 'net conf "
+			"setparm global ...'", backend != NULL ? backend : "");
+		return NT_STATUS_INVALID_PARAMETER_MIX;
+	}
+	status = odj_root_arg_path(ctx, st->root, file, "smb.conf", &here,
+				   st->why);
+	if (!NT_STATUS_IS_OK(status)) {
+		return status;
+	}
+	st->res->config_file = talloc_strdup(st->res, here);
+	return st->res->config_file != NULL ? NT_STATUS_OK
+					    : NT_STATUS_NO_MEMORY;
+}
+
+static NTSTATUS samba_setup(struct request_state *st, TALLOC_CTX *ctx)
+{
 	const char *config = lpcfg_configfile(st->lp_ctx);
+	const char *here = NULL;
 	NTSTATUS status;
 
 	if (config != NULL && stat(config, &st->config_seen) == 0) {
 		st->config_path = config;
 	}
-
-	st->res->secrets_tdb = lpcfg_private_path(st->res, st->lp_ctx,
-						  "secrets.tdb");
+	if (st->root != NULL && config != NULL) {
+		/* the image's smb.conf, not this system's */
+		status = odj_root_arg_path(ctx, st->root, config, "smb.conf",
+					   &here, st->why);
+		if (!NT_STATUS_IS_OK(status)) {
+			return status;
+		}
+	}
+	status = lp_path(st, ctx, lpcfg_private_path(ctx, st->lp_ctx,
+						     "secrets.tdb"), &here);
+	if (!NT_STATUS_IS_OK(status)) {
+		return status;
+	}
+	st->res->secrets_tdb = talloc_strdup(st->res, here);
 	if (st->res->secrets_tdb == NULL) {
 		return NT_STATUS_NO_MEMORY;
 	}
-	status = odj_config_check(ctx, st->lp_ctx, st->j, &st->changes,
-				  &st->num_changes, st->why);
+	status = odj_request_config_check(ctx, st->lp_ctx, st->r,
+					  &st->changes, &st->num_changes,
+					  st->why);
 	if (!NT_STATUS_IS_OK(status) || st->num_changes == 0) {
 		return status;
 	}
@@ -523,21 +812,40 @@ static NTSTATUS request_setup(struct request_state *st, TALLOC_CTX *ctx)
 			st->changes[0].value);
 		return NT_STATUS_INVALID_PARAMETER_MIX;
 	}
-	backend = odj_lp_get(ctx, st->lp_ctx, "config backend");
-	if (backend == NULL || strcmp(backend, "file") != 0 ||
-	    lpcfg_configfile(st->lp_ctx) == NULL) {
-		odj_why(ctx, st->why, "smb.conf is not a file here ('config "
-			"backend = %s'): set the values with 'net conf "
-			"setparm global ...'", backend != NULL ? backend : "");
-		return NT_STATUS_INVALID_PARAMETER_MIX;
+	status = config_file(st, ctx);
+	if (NT_STATUS_IS_OK(status)) {
+		st->res->changes = talloc_move(st->res, &st->changes);
+		st->res->num_changes = st->num_changes;
+		st->changes = st->res->changes;
 	}
-	st->res->config_file = talloc_strdup(st->res,
-					     lpcfg_configfile(st->lp_ctx));
-	st->res->changes = talloc_move(st->res, &st->changes);
-	st->res->num_changes = st->num_changes;
-	st->changes = st->res->changes;
-	return st->res->config_file != NULL ? NT_STATUS_OK
-					    : NT_STATUS_NO_MEMORY;
+	return status;
+}
+
+static NTSTATUS request_setup(struct request_state *st, TALLOC_CTX *ctx)
+{
+	struct odj_root *root = NULL;
+	NTSTATUS status = NT_STATUS_OK;
+
+	if (st->r->root != NULL) {
+		status = odj_root_open(ctx, st->r->root, &root, st->why);
+		st->root = root;
+	}
+	if (NT_STATUS_IS_OK(status) && root != NULL) {
+		st->res->root = talloc_strdup(st->res, odj_root_dir(root));
+	}
+	if (NT_STATUS_IS_OK(status) && samba_side(st)) {
+		status = samba_setup(st, ctx);
+	}
+	if (NT_STATUS_IS_OK(status)) {
+		status = journal_path(st, ctx);
+	}
+	if (NT_STATUS_IS_OK(status)) {
+		st->set = odj_staged_set_new(ctx);
+		if (st->set == NULL) {
+			status = NT_STATUS_NO_MEMORY;
+		}
+	}
+	return status;
 }
 
 /* After the commit: the blob's site for Samba's DC locator (sitename.c) */
@@ -547,13 +855,22 @@ static void store_site(struct request_state *st, TALLOC_CTX *ctx)
 	const char *dir = NULL;
 	NTSTATUS status;
 
-	if (!st->j->site_given) {
+	/* SSSD takes the site from sssd.conf's ad_site (sssd.c) */
+	if (!st->j->site_given || !samba_side(st)) {
 		return;
 	}
-	dir = odj_lp_get(ctx, st->lp_ctx, "lock directory");
-	status = odj_sitename_store(st->res, dir, st->j->dns_domain,
-				    st->j->netbios_domain, st->j->site, &path,
-				    &why);
+	/* the image's lock directory, under root= */
+	dir = odj_root_path(ctx, st->root,
+			    odj_lp_get(ctx, st->lp_ctx, "lock directory"));
+	if (dir == NULL) {
+		status = map_nt_error_from_unix_common(errno);
+		why = talloc_asprintf(ctx, "the lock directory: %s",
+				      strerror(errno));
+	} else {
+		status = odj_sitename_store(st->res, dir, st->j->dns_domain,
+					    st->j->netbios_domain,
+					    st->j->site, &path, &why);
+	}
 	if (NT_STATUS_IS_OK(status)) {
 		st->res->site_cache = path;
 		return;
@@ -584,7 +901,8 @@ NTSTATUS odj_request(TALLOC_CTX *mem_ctx,
 	krb5_error_code ret;
 	NTSTATUS status;
 
-	if (lp_ctx == NULL || r == NULL || r->join == NULL) {
+	if (lp_ctx == NULL || r == NULL || r->join == NULL ||
+	    r->client > ODJ_CLIENT_BOTH) {
 		return NT_STATUS_INVALID_PARAMETER;
 	}
 	st.j = r->join;
@@ -610,8 +928,9 @@ NTSTATUS odj_request(TALLOC_CTX *mem_ctx,
 	}
 	if (NT_STATUS_IS_OK(status)) {
 		rotation(&st, tmp_ctx);
-		st.res->keytab = talloc_strdup(st.res, st.keytab);
-		odj_extensions_update_ca(st.ext, r, st.res);
+		st.res->keytab = talloc_strdup(st.res, st.sssd_keytab != NULL ?
+					       st.sssd_keytab : st.keytab);
+		odj_extensions_update_ca(st.root, r, st.res);
 		store_site(&st, tmp_ctx);
 	}
 	odj_why_move(mem_ctx, why);

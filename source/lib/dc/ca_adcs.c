@@ -420,6 +420,12 @@ static NTSTATUS connect_ca(TALLOC_CTX *mem_ctx, struct tevent_context *ev,
 			return NT_STATUS_NO_MEMORY;
 		}
 	}
+	if (NT_STATUS_EQUAL(status, NT_STATUS_OBJECT_NAME_NOT_FOUND)) {
+		/* Samba's resolver found no address for the name */
+		odj_why(mem_ctx, why, "cannot reach CA '%s': no address for "
+			"its host name %s", r->ca_name, r->ca_host);
+		return NT_STATUS_HOST_UNREACHABLE;
+	}
 	if (!NT_STATUS_IS_OK(status)) {
 		odj_why(mem_ctx, why, "cannot reach CA '%s' at %s as %s: %s",
 			r->ca_name, binding, r->account,
@@ -517,7 +523,7 @@ static NTSTATUS call_ca(TALLOC_CTX *mem_ctx, struct tevent_context *ev,
 			"0x%08" PRIx32 "%s%s", r->ca_name, result,
 			resp->message[0] != '\0' ? ": " : "",
 			resp->message);
-		return NT_STATUS_ACCESS_DENIED;
+		return NT_STATUS_REQUEST_NOT_ACCEPTED;
 	}
 	return NT_STATUS_OK;
 }
@@ -565,7 +571,7 @@ static NTSTATUS judge(TALLOC_CTX *mem_ctx, const struct odj_adcs_request *r,
 	case CR_DISP_DENIED:
 		odj_why(mem_ctx, why, "CA '%s' denied request %" PRIu32 "%s%s",
 			r->ca_name, resp->request_id, sep, resp->message);
-		return NT_STATUS_ACCESS_DENIED;
+		return NT_STATUS_REQUEST_NOT_ACCEPTED;
 	default:
 		break;
 	}
@@ -573,7 +579,7 @@ static NTSTATUS judge(TALLOC_CTX *mem_ctx, const struct odj_adcs_request *r,
 	odj_why(mem_ctx, why, "CA '%s' did not issue request %" PRIu32
 		" (disposition 0x%08" PRIx32 ")%s%s", r->ca_name,
 		resp->request_id, resp->disposition, sep, resp->message);
-	return NT_STATUS_ACCESS_DENIED;
+	return NT_STATUS_REQUEST_NOT_ACCEPTED;
 }
 
 static bool request_valid(const struct odj_adcs_request *r)

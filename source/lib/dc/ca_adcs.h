@@ -94,10 +94,10 @@ struct odj_adcs_response {
  * public dcerpc_pipe_connect*() API is composite-based and offers no
  * public way to be called back when the connection is up.
  *
- * Returns NT_STATUS_OK when the certificate was issued; with the CA's
- * answer in @p response also for NT_STATUS_PENDING (taken under
- * submission) and NT_STATUS_ACCESS_DENIED (denied), and a message that
- * names the CA, the request id and the CA's disposition message.
+ * Returns NT_STATUS_OK when the certificate was issued; a message that
+ * names the CA, the request id and the CA's disposition message for
+ * NT_STATUS_PENDING (taken under submission) and
+ * NT_STATUS_REQUEST_NOT_ACCEPTED (denied, or refused with an HRESULT).
  * Other errors: the CA could not be reached (NT_STATUS_HOST_UNREACHABLE,
  * NT_STATUS_CONNECTION_REFUSED, ...), the machine account could not log
  * on (NT_STATUS_LOGON_FAILURE, ...), or the answer is malformed
@@ -120,5 +120,28 @@ NTSTATUS odj_adcs_pkcs7_chain(TALLOC_CTX *mem_ctx,
 			      DATA_BLOB **chain,
 			      size_t *num_chain,
 			      char **why);
+
+/*
+ * Seconds an enrollment retries a machine account's failed logon: the
+ * KDC the Kerberos library reaches may be a DC the new account has not
+ * replicated to yet.
+ */
+#define ODJ_ADCS_WAIT_SECONDS 30
+
+/**
+ * @brief The AD CS issuing backend (odj_ca_backend_ops): the enterprise
+ * CA that offers @p template_name (odj_adcs_find_ca(): the one named
+ * @p ca_name, or the first), at which each machine enrolls as itself
+ * (odj_ca_machine; logon failures retried for @p wait_seconds), with
+ * the Active Directory Enrollment Policy as its policy server.  Looked
+ * up now, before any account exists: no such CA is NT_STATUS_NOT_FOUND.
+ */
+NTSTATUS odj_ca_backend_adcs(TALLOC_CTX *mem_ctx,
+			     struct odj_dc *dc,
+			     const char *ca_name,
+			     const char *template_name,
+			     unsigned int wait_seconds,
+			     struct odj_ca_backend **backend,
+			     char **why);
 
 #endif /* _ODJ_CA_ADCS_H_ */

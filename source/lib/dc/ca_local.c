@@ -1,6 +1,9 @@
 /*
  * The built-in issuing backend: a local CA whose certificate and private
- * key the admin supplies (odj provision ca_cert=... ca_key=...).
+ * key the admin supplies (odj provision ca_cert=... ca_key=...).  The key
+ * is a file (PKCS #1, or PKCS #8 plain or encrypted, PEM or DER) or a
+ * PKCS #11 URL: GnuTLS reaches the token through the modules p11-kit
+ * lists, and signs there; the key never leaves it.
  *
  * It issues what AD CS issues for a template: subject CN and SAN dNSName
  * the machine's DNS name, the template's key usage and EKUs, validity
@@ -20,10 +23,12 @@
 #include <gnutls/x509.h>
 #include <gnutls/abstract.h>
 #include <gnutls/crypto.h>
+#include <gnutls/pkcs11.h>
 
 #define CA_FILE_MAX_SIZE (1024 * 1024)
 #define CLOCK_SKEW (10 * 60)
 #define SERIAL_SIZE 16
+#define PKCS11_PREFIX "pkcs11:"
 /* msPKI-Enrollment-Flag: leave that extension out ([MS-CRTD] 2.26) */
 #define CT_FLAG_NO_SECURITY_EXTENSION 0x00080000
 /* a template without key usage: what "Machine" has */
@@ -33,9 +38,14 @@
 struct local_ca {
 	gnutls_x509_crt_t *certs;	/* [0] the CA, then its chain */
 	unsigned int num_certs;
-	gnutls_x509_privkey_t x509_key;
 	gnutls_privkey_t key;
 	DATA_BLOB *chain;		/* DER of certs[] */
+	/* the key's password or the token's PIN, asked once */
+	const struct odj_secret_source *source;
+	const char *what;		/* the key, for the prompt */
+	char *secret;
+	bool no_secret;			/* needed, and none to be had */
+	bool wrong_secret;		/* the token refused it */
 };
 
 static int local_ca_destructor(struct local_ca *ca)
@@ -47,7 +57,6 @@ static int local_ca_destructor(struct local_ca *ca)
 	}
 	gnutls_free(ca->certs);
 	gnutls_privkey_deinit(ca->key);
-	gnutls_x509_privkey_deinit(ca->x509_key);
 	return 0;
 }
 
@@ -100,11 +109,139 @@ static NTSTATUS load_certs(struct local_ca *ca, const char *path,
 	return NT_STATUS_OK;
 }
 
-static NTSTATUS load_key(struct local_ca *ca, const char *path,
+/* The password or PIN, from the caller's source, asked once. */
+static const char *ca_secret(struct local_ca *ca)
+{
+	if (ca->secret == NULL && !ca->no_secret && ca->source != NULL &&
+	    ca->source->get != NULL) {
+		ca->secret = ca->source->get(ca, ca->what,
+					     ca->source->private_data);
+		odj_wipe_on_free(ca->secret);
+	}
+	ca->no_secret = ca->secret == NULL;
+	return ca->secret;
+}
+
+/* GnuTLS asks for the token's PIN; a wrong one is not tried again */
+static int pin_callback(void *userdata, int attempt, const char *token_url,
+			const char *token_label, unsigned int flags,
+			char *pin, size_t pin_max)
+{
+	struct local_ca *ca = talloc_get_type_abort(userdata,
+						    struct local_ca);
+	const char *secret = NULL;
+
+	if (attempt > 0 || (flags & GNUTLS_PIN_WRONG) != 0) {
+		ca->wrong_secret = true;
+		return GNUTLS_E_PKCS11_PIN_ERROR;
+	}
+	secret = ca_secret(ca);
+	if (secret == NULL || strlen(secret) >= pin_max) {
+		return GNUTLS_E_PKCS11_PIN_ERROR;
+	}
+	memcpy(pin, secret, strlen(secret) + 1);
+	return 0;
+}
+
+static NTSTATUS load_pkcs11_key(struct local_ca *ca, const char *url,
+				TALLOC_CTX *why_ctx, char **why)
+{
+	int ret;
+
+	ret = gnutls_privkey_init(&ca->key);
+	if (ret < 0) {
+		return NT_STATUS_NO_MEMORY;
+	}
+	/* before the import, so that every login the key makes asks it */
+	gnutls_privkey_set_pin_function(ca->key, pin_callback, ca);
+	ret = gnutls_privkey_import_url(ca->key, url, 0);
+	if (ret == 0) {
+		return NT_STATUS_OK;
+	}
+	if (ca->no_secret) {
+		odj_why(why_ctx, why, "CA key %s: the token wants its PIN "
+			"and none was given", url);
+		return NT_STATUS_WRONG_PASSWORD;
+	}
+	if (ca->wrong_secret || ret == GNUTLS_E_PKCS11_PIN_ERROR) {
+		odj_why(why_ctx, why, "CA key %s: the token refused the PIN: "
+			"%s", url, gnutls_strerror(ret));
+		return NT_STATUS_WRONG_PASSWORD;
+	}
+	odj_why(why_ctx, why, "CA key %s: no private key there: %s", url,
+		gnutls_strerror(ret));
+	return NT_STATUS_OBJECT_NAME_NOT_FOUND;
+}
+
+/* PKCS #8 with encryption (PEM or DER), or OpenSSL's encrypted PEM */
+static bool key_encrypted(gnutls_datum_t d)
+{
+	unsigned int schema = 0, cipher = 0;
+
+	return gnutls_pkcs8_info(&d, GNUTLS_X509_FMT_PEM, &schema, &cipher,
+				 NULL, NULL, NULL, NULL) >= 0 ||
+	       gnutls_pkcs8_info(&d, GNUTLS_X509_FMT_DER, &schema, &cipher,
+				 NULL, NULL, NULL, NULL) >= 0 ||
+	       memmem(d.data, d.size, "Proc-Type: 4,ENCRYPTED", 22) != NULL;
+}
+
+static int import_key(gnutls_x509_privkey_t key, gnutls_datum_t d,
+		      const char *password)
+{
+	unsigned int flags = password == NULL ? GNUTLS_PKCS_PLAIN : 0;
+	int ret;
+
+	ret = gnutls_x509_privkey_import2(key, &d, GNUTLS_X509_FMT_PEM,
+					  password, flags);
+	if (ret < 0 && ret != GNUTLS_E_DECRYPTION_FAILED) {
+		ret = gnutls_x509_privkey_import2(key, &d,
+						  GNUTLS_X509_FMT_DER,
+						  password, flags);
+	}
+	return ret;
+}
+
+static NTSTATUS file_key(struct local_ca *ca, const char *path,
+			 gnutls_x509_privkey_t key, gnutls_datum_t d,
 			 TALLOC_CTX *why_ctx, char **why)
 {
+	const char *password = NULL;
+	int ret;
+
+	if (!key_encrypted(d)) {
+		ret = import_key(key, d, NULL);
+		if (ret < 0) {
+			odj_why(why_ctx, why, "CA key %s: no private key in "
+				"it (PEM or DER, PKCS #1 or #8): %s", path,
+				gnutls_strerror(ret));
+			return NT_STATUS_INVALID_PARAMETER;
+		}
+		return NT_STATUS_OK;
+	}
+	password = ca_secret(ca);
+	if (password == NULL) {
+		odj_why(why_ctx, why, "CA key %s is encrypted, and no "
+			"password for it was given", path);
+		return NT_STATUS_WRONG_PASSWORD;
+	}
+	ret = import_key(key, d, password);
+	if (ret == GNUTLS_E_DECRYPTION_FAILED) {
+		odj_why(why_ctx, why, "CA key %s: wrong password", path);
+		return NT_STATUS_WRONG_PASSWORD;
+	}
+	if (ret < 0) {
+		odj_why(why_ctx, why, "CA key %s: cannot decrypt it: %s",
+			path, gnutls_strerror(ret));
+		return NT_STATUS_INVALID_PARAMETER;
+	}
+	return NT_STATUS_OK;
+}
+
+static NTSTATUS load_file_key(struct local_ca *ca, const char *path,
+			      TALLOC_CTX *why_ctx, char **why)
+{
+	gnutls_x509_privkey_t key = NULL;
 	DATA_BLOB bytes = data_blob_null;
-	gnutls_datum_t d;
 	NTSTATUS status;
 	int ret;
 
@@ -114,29 +251,56 @@ static NTSTATUS load_key(struct local_ca *ca, const char *path,
 		odj_why_prefix(why_ctx, why, "CA key");
 		return status;
 	}
-	d = odj_datum(bytes);
-	ret = gnutls_x509_privkey_init(&ca->x509_key);
-	if (ret == 0) {
-		ret = gnutls_x509_privkey_import2(ca->x509_key, &d,
-						  GNUTLS_X509_FMT_PEM, NULL,
-						  GNUTLS_PKCS_PLAIN);
-	}
+	odj_wipe_on_free(bytes.data);
+	ret = gnutls_x509_privkey_init(&key);
 	if (ret < 0) {
-		ret = gnutls_x509_privkey_import2(ca->x509_key, &d,
-						  GNUTLS_X509_FMT_DER, NULL,
-						  GNUTLS_PKCS_PLAIN);
+		TALLOC_FREE(bytes.data);
+		return NT_STATUS_NO_MEMORY;
 	}
+	status = file_key(ca, path, key, odj_datum(bytes), why_ctx, why);
 	TALLOC_FREE(bytes.data);
-	if (ret < 0) {
-		odj_why(why_ctx, why, "CA key %s: no unencrypted private key "
-			"in it (PEM or DER): %s", path, gnutls_strerror(ret));
-		return NT_STATUS_INVALID_PARAMETER;
+	if (NT_STATUS_IS_OK(status)) {
+		ret = gnutls_privkey_init(&ca->key);
+		if (ret == 0) {
+			ret = gnutls_privkey_import_x509(
+				ca->key, key, GNUTLS_PRIVKEY_IMPORT_COPY);
+		}
+		status = ret == 0 ? NT_STATUS_OK : NT_STATUS_INTERNAL_ERROR;
 	}
-	ret = gnutls_privkey_init(&ca->key);
+	gnutls_x509_privkey_deinit(key);
+	return status;
+}
+
+/* Whether @p key signs what the certificate's public key verifies. */
+static bool key_matches(gnutls_privkey_t key, gnutls_x509_crt_t crt)
+{
+	static const char probe[] = "samba-odj: is this the CA's key?";
+	gnutls_datum_t data = {
+		.data = discard_const_p(unsigned char, probe),
+		.size = sizeof(probe) - 1,
+	};
+	gnutls_datum_t sig = { .data = NULL };
+	gnutls_pubkey_t pub = NULL;
+	gnutls_sign_algorithm_t algo;
+	int ret;
+
+	ret = gnutls_pubkey_init(&pub);
 	if (ret == 0) {
-		ret = gnutls_privkey_import_x509(ca->key, ca->x509_key, 0);
+		ret = gnutls_pubkey_import_x509(pub, crt, 0);
 	}
-	return ret == 0 ? NT_STATUS_OK : NT_STATUS_INTERNAL_ERROR;
+	if (ret == 0) {
+		algo = gnutls_pk_to_sign(
+			gnutls_pubkey_get_pk_algorithm(pub, NULL),
+			GNUTLS_DIG_SHA256);
+		ret = gnutls_privkey_sign_data(key, GNUTLS_DIG_SHA256, 0,
+					       &data, &sig);
+	}
+	if (ret == 0) {
+		ret = gnutls_pubkey_verify_data2(pub, algo, 0, &data, &sig);
+	}
+	gnutls_free(sig.data);
+	gnutls_pubkey_deinit(pub);
+	return ret >= 0;
 }
 
 /* The key is the certificate's, the certificate a CA's, valid now. */
@@ -145,20 +309,15 @@ static NTSTATUS check_ca(struct local_ca *ca, const char *cert_file,
 			 char **why)
 {
 	gnutls_x509_crt_t crt = ca->certs[0];
-	uint8_t a[64], b[64];
-	size_t alen = sizeof(a), blen = sizeof(b);
 	unsigned int critical = 0, is_ca = 0, usage = 0;
 	time_t now = time(NULL);
 	int pathlen, ret;
 
-	if (gnutls_x509_crt_get_key_id(crt, GNUTLS_KEYID_USE_SHA256, a,
-				       &alen) != 0 ||
-	    gnutls_x509_privkey_get_key_id(ca->x509_key,
-					   GNUTLS_KEYID_USE_SHA256, b,
-					   &blen) != 0 ||
-	    alen != blen || memcmp(a, b, alen) != 0) {
+	if (!key_matches(ca->key, crt)) {
 		odj_why(why_ctx, why, "CA key %s does not belong to the CA "
-			"certificate %s", key_file, cert_file);
+			"certificate %s%s", key_file, cert_file,
+			ca->wrong_secret ? " (or the token refused the PIN)" :
+			"");
 		return NT_STATUS_INVALID_PARAMETER_MIX;
 	}
 	ret = gnutls_x509_crt_get_basic_constraints(crt, &critical, &is_ca,
@@ -540,6 +699,7 @@ static NTSTATUS local_issue(struct odj_ca_backend *backend,
 			    DATA_BLOB csr,
 			    const char *dns_name,
 			    const char *sid,
+			    const struct odj_ca_machine *machine,
 			    DATA_BLOB *cert,
 			    DATA_BLOB **chain,
 			    size_t *num_chain,
@@ -600,7 +760,8 @@ static const struct odj_ca_backend_ops local_ops = {
 
 NTSTATUS odj_ca_backend_local(TALLOC_CTX *mem_ctx,
 			      const char *ca_cert_file,
-			      const char *ca_key_file,
+			      const char *ca_key,
+			      const struct odj_secret_source *secret,
 			      struct odj_ca_backend **_backend,
 			      char **why)
 {
@@ -608,7 +769,7 @@ NTSTATUS odj_ca_backend_local(TALLOC_CTX *mem_ctx,
 	struct local_ca *ca = NULL;
 	NTSTATUS status;
 
-	if (ca_cert_file == NULL || ca_key_file == NULL || _backend == NULL) {
+	if (ca_cert_file == NULL || ca_key == NULL || _backend == NULL) {
 		return NT_STATUS_INVALID_PARAMETER;
 	}
 	backend = talloc_zero(mem_ctx, struct odj_ca_backend);
@@ -618,12 +779,22 @@ NTSTATUS odj_ca_backend_local(TALLOC_CTX *mem_ctx,
 		return NT_STATUS_NO_MEMORY;
 	}
 	talloc_set_destructor(ca, local_ca_destructor);
-	status = load_certs(ca, ca_cert_file, mem_ctx, why);
+	ca->source = secret;
+	ca->what = talloc_strdup(ca, ca_key);
+	status = ca->what != NULL ? NT_STATUS_OK : NT_STATUS_NO_MEMORY;
 	if (NT_STATUS_IS_OK(status)) {
-		status = load_key(ca, ca_key_file, mem_ctx, why);
+		status = load_certs(ca, ca_cert_file, mem_ctx, why);
+	}
+	if (NT_STATUS_IS_OK(status) &&
+	    strncasecmp(ca_key, PKCS11_PREFIX, strlen(PKCS11_PREFIX)) == 0) {
+		status = load_pkcs11_key(ca, ca_key, mem_ctx, why);
+	} else if (NT_STATUS_IS_OK(status)) {
+		status = load_file_key(ca, ca_key, mem_ctx, why);
+		/* a token may ask again; a decrypted key never does */
+		TALLOC_FREE(ca->secret);
 	}
 	if (NT_STATUS_IS_OK(status)) {
-		status = check_ca(ca, ca_cert_file, ca_key_file, mem_ctx, why);
+		status = check_ca(ca, ca_cert_file, ca_key, mem_ctx, why);
 	}
 	if (!NT_STATUS_IS_OK(status)) {
 		TALLOC_FREE(backend);

@@ -565,6 +565,7 @@ static NTSTATUS new_key(TALLOC_CTX *ctx, const struct odj_cert_template *t,
 static NTSTATUS enroll_pfx(TALLOC_CTX *ctx, struct odj_ca_backend *backend,
 			   const struct odj_cert_template *t,
 			   const char *dns_name, const char *sid,
+			   const struct odj_ca_machine *machine,
 			   DATA_BLOB *pfx_bytes, char **why)
 {
 	gnutls_x509_privkey_t key = NULL;
@@ -587,8 +588,8 @@ static NTSTATUS enroll_pfx(TALLOC_CTX *ctx, struct odj_ca_backend *backend,
 	}
 	status = backend->ops->issue(backend, ctx, t,
 				     data_blob_const(csr.data, csr.size),
-				     dns_name, sid, &pfx.cert, &pfx.chain,
-				     &pfx.num_chain, why);
+				     dns_name, sid, machine, &pfx.cert,
+				     &pfx.chain, &pfx.num_chain, why);
 	gnutls_free(csr.data);
 	if (NT_STATUS_IS_OK(status) && !cert_has_key(pfx.cert, key)) {
 		odj_why(ctx, why, "the %s backend returned a certificate for "
@@ -611,6 +612,7 @@ NTSTATUS odj_certs_enroll(TALLOC_CTX *mem_ctx,
 			  const struct odj_cert_template *tmpl,
 			  const char *dns_name,
 			  const char *sid,
+			  const struct odj_ca_machine *machine,
 			  struct OP_CERT_PFX_STORE *store,
 			  char **why)
 {
@@ -631,7 +633,8 @@ NTSTATUS odj_certs_enroll(TALLOC_CTX *mem_ctx,
 	if (tmp_ctx == NULL) {
 		return NT_STATUS_NO_MEMORY;
 	}
-	status = enroll_pfx(tmp_ctx, backend, tmpl, dns_name, sid, &pfx, why);
+	status = enroll_pfx(tmp_ctx, backend, tmpl, dns_name, sid, machine,
+			    &pfx, why);
 	if (!NT_STATUS_IS_OK(status)) {
 		odj_why_prefix(tmp_ctx, why, "certificate template %s",
 			       tmpl->name);
@@ -645,10 +648,22 @@ NTSTATUS odj_certs_enroll(TALLOC_CTX *mem_ctx,
 			(tmpl->private_key_flags & CT_FLAG_EXPORTABLE_KEY) ?
 			ODJ_XCN_NCRYPT_ALLOW_EXPORT_FLAG :
 			ODJ_XCN_NCRYPT_ALLOW_EXPORT_NONE,
+		/* the policy server, as the backend names it (or none) */
+		.pPolicyServerUrl = talloc_strdup(mem_ctx,
+						  backend->policy_server_url),
+		.ulPolicyServerUrlFlags = backend->policy_server_flags,
+		.pPolicyServerId = talloc_strdup(mem_ctx,
+						 backend->policy_server_id),
 		.cbPfx = pfx.length,
 		.pPfx = talloc_steal(mem_ctx, pfx.data),
 	};
 	TALLOC_FREE(tmp_ctx);
-	return store->pTemplateName != NULL ? NT_STATUS_OK :
-					      NT_STATUS_NO_MEMORY;
+	if (store->pTemplateName == NULL ||
+	    (backend->policy_server_url != NULL &&
+	     store->pPolicyServerUrl == NULL) ||
+	    (backend->policy_server_id != NULL &&
+	     store->pPolicyServerId == NULL)) {
+		return NT_STATUS_NO_MEMORY;
+	}
+	return NT_STATUS_OK;
 }

@@ -61,6 +61,11 @@ const char *odj_dc_krb5_ccache(const struct odj_dc *dc)
 	return dc->krb5_ccache;
 }
 
+struct loadparm_context *odj_dc_lp_ctx(const struct odj_dc *dc)
+{
+	return ldb_get_opaque(dc->ldb, "loadparm");
+}
+
 static const char *msg_string(const struct ldb_message *msg,
 			      const char *attr)
 {

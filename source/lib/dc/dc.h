@@ -19,6 +19,8 @@
 struct ldb_context *odj_dc_ldb(const struct odj_dc *dc);
 struct tevent_context *odj_dc_ev(const struct odj_dc *dc);
 const char *odj_dc_krb5_ccache(const struct odj_dc *dc);
+/* the smb.conf the connection was made with (the ldb's "loadparm") */
+struct loadparm_context *odj_dc_lp_ctx(const struct odj_dc *dc);
 
 /*
  * locator.c: the DCs of a domain, in the order a client tries them: the
@@ -216,13 +218,16 @@ NTSTATUS odj_certs_root_cas(TALLOC_CTX *mem_ctx,
  * @brief One machine's parts: copies of the shared ones and, with a
  * template, its own key and certificate (for "machine.suffix", @p
  * dns_suffix NULL: the domain's; for the account @p sid, if known),
- * issued by the CA backend.  No DC contact.
+ * issued by the CA backend.  No DC contact; AD CS is enrolled at as
+ * @p account ("NAME$") with @p password.
  */
 NTSTATUS odj_extensions_for_machine(TALLOC_CTX *mem_ctx,
 				    const struct odj_extensions *extensions,
 				    const char *machine_name,
 				    const char *dns_suffix,
 				    const char *sid,
+				    const char *account,
+				    const char *password,
 				    struct odj_part **parts,
 				    uint32_t *num_parts,
 				    bool *root_ca_certs,

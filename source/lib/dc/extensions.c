@@ -6,12 +6,15 @@
  *
  * In two steps, so that a batch reads the directory and SYSVOL once:
  * odj_extensions_prepare() fetches the root CAs, the template and the
- * policies; odj_extensions_for_machine() copies those parts and issues the
- * machine's certificate, without the DC, once the account exists
- * (odj_provision.c), for the account's SID.
+ * policies, and with no CA backend given finds the enterprise CA of AD
+ * CS that offers the template; odj_extensions_for_machine() copies those
+ * parts and issues the machine's certificate, without the DC, once the
+ * account exists (provision.c), for the account's SID: AD CS as the
+ * account itself.
  */
 
 #include "dc/dc.h"
+#include "dc/ca_adcs.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -19,6 +22,7 @@
 #include <stdio.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <charset.h>
 #include <ldb.h>
 #include <tevent.h>
 
@@ -168,9 +172,27 @@ struct odj_extensions {
 	uint32_t num_parts;
 	bool root_ca_certs;
 	struct odj_cert_template *tmpl;	/* NULL: no machine certificate */
-	struct odj_ca_backend *ca;	/* the caller's */
+	struct odj_ca_backend *ca;	/* the caller's, or AD CS (ours) */
 	const char *dns_domain;
+	const char *realm;		/* what AD CS enrollment logs on to */
+	const char *netbios_domain;
 };
+
+/* The template and the CA that issues it: AD CS unless the caller's */
+static NTSTATUS prepare_issuing(struct odj_extensions *x, struct odj_dc *dc,
+				const struct odj_extensions_request *req,
+				char **why)
+{
+	NTSTATUS status;
+
+	status = odj_certs_find_template(x, dc, req->cert_template, &x->tmpl,
+					 why);
+	if (!NT_STATUS_IS_OK(status) || x->ca != NULL) {
+		return status;
+	}
+	return odj_ca_backend_adcs(x, dc, req->ca_name, x->tmpl->name,
+				   ODJ_ADCS_WAIT_SECONDS, &x->ca, why);
+}
 
 NTSTATUS odj_extensions_prepare(TALLOC_CTX *mem_ctx,
 			    struct odj_dc *dc,
@@ -184,7 +206,7 @@ NTSTATUS odj_extensions_prepare(TALLOC_CTX *mem_ctx,
 	NTSTATUS status = NT_STATUS_OK;
 
 	if (dc == NULL || req == NULL || _extensions == NULL ||
-	    (req->cert_template != NULL && req->ca == NULL) ||
+	    (req->ca_name != NULL && req->ca != NULL) ||
 	    (req->num_policy_names > 0 && req->policy_names == NULL) ||
 	    (req->num_policy_paths > 0 && req->policy_paths == NULL)) {
 		return NT_STATUS_INVALID_PARAMETER;
@@ -195,23 +217,26 @@ NTSTATUS odj_extensions_prepare(TALLOC_CTX *mem_ctx,
 	}
 	x->ca = req->ca;
 	x->dns_domain = talloc_strdup(x, odj_dc_info(dc)->dns_domain);
-	if (x->dns_domain == NULL) {
+	x->realm = strupper_talloc(x, odj_dc_info(dc)->dns_domain);
+	x->netbios_domain = talloc_strdup(x, odj_dc_info(dc)->netbios_domain);
+	if (x->dns_domain == NULL || x->realm == NULL ||
+	    x->netbios_domain == NULL) {
 		status = NT_STATUS_NO_MEMORY;
 		goto done;
 	}
+	/* the template and its CA first: "no CA" says more than the rest */
+	if (req->cert_template != NULL) {
+		status = prepare_issuing(x, dc, req, why);
+	}
 	/* djoin: /CERTTEMPLATE implies /ROOTCACERTS */
 	x->root_ca_certs = req->root_ca_certs || req->cert_template != NULL;
-	if (x->root_ca_certs) {
+	if (NT_STATUS_IS_OK(status) && x->root_ca_certs) {
 		status = roots_part(x, dc, &cert, why);
 		if (NT_STATUS_IS_OK(status) &&
 		    !add_part(x, &x->parts, &x->num_parts, ODJ_PART_CERT,
 			      cert)) {
 			status = NT_STATUS_NO_MEMORY;
 		}
-	}
-	if (NT_STATUS_IS_OK(status) && req->cert_template != NULL) {
-		status = odj_certs_find_template(x, dc, req->cert_template,
-						 &x->tmpl, why);
 	}
 	if (NT_STATUS_IS_OK(status) &&
 	    (req->num_policy_names > 0 || req->num_policy_paths > 0)) {
@@ -255,6 +280,7 @@ static NTSTATUS enroll_machine(TALLOC_CTX *mem_ctx,
 			       const char *machine_name,
 			       const char *dns_suffix,
 			       const char *sid,
+			       const struct odj_ca_machine *machine,
 			       char **why)
 {
 	char *dns_name = machine_dns_name(mem_ctx, machine_name,
@@ -271,7 +297,7 @@ static NTSTATUS enroll_machine(TALLOC_CTX *mem_ctx,
 		return NT_STATUS_NO_MEMORY;
 	}
 	cert->cPfxStores = 1;
-	return odj_certs_enroll(cert, x->ca, x->tmpl, dns_name, sid,
+	return odj_certs_enroll(cert, x->ca, x->tmpl, dns_name, sid, machine,
 				cert->pPfxStores, why);
 }
 
@@ -280,6 +306,8 @@ NTSTATUS odj_extensions_for_machine(TALLOC_CTX *mem_ctx,
 				const char *machine_name,
 				const char *dns_suffix,
 				const char *sid,
+				const char *account,
+				const char *password,
 				struct odj_part **_parts,
 				uint32_t *_num_parts,
 				bool *root_ca_certs,
@@ -289,6 +317,12 @@ NTSTATUS odj_extensions_for_machine(TALLOC_CTX *mem_ctx,
 	struct odj_part *parts = NULL;
 	uint32_t num_parts = 0, i;
 	NTSTATUS status = NT_STATUS_OK;
+	const struct odj_ca_machine machine = {
+		.account = account,
+		.password = password,
+		.realm = x != NULL ? x->realm : NULL,
+		.domain = x != NULL ? x->netbios_domain : NULL,
+	};
 
 	if (x == NULL || _parts == NULL || _num_parts == NULL ||
 	    root_ca_certs == NULL) {
@@ -307,7 +341,8 @@ NTSTATUS odj_extensions_for_machine(TALLOC_CTX *mem_ctx,
 		}
 		if (x->parts[i].kind == ODJ_PART_CERT && x->tmpl != NULL) {
 			status = enroll_machine(tmp_ctx, x, copy, machine_name,
-						dns_suffix, sid, why);
+						dns_suffix, sid, &machine,
+						why);
 		}
 		if (NT_STATUS_IS_OK(status) &&
 		    !add_part(tmp_ctx, &parts, &num_parts, x->parts[i].kind,

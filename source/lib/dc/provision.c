@@ -865,7 +865,7 @@ static void provision_owner_set(struct tevent_req *subreq)
 
 /*
  * The 2012 extensions of this machine, now that its account exists: its
- * certificate carries the account's SID.
+ * certificate carries the account's SID (AD CS: enrolled as the account).
  */
 static NTSTATUS machine_extensions(struct odj_provision_state *state,
 			       struct odj_compose *c)
@@ -879,7 +879,8 @@ static NTSTATUS machine_extensions(struct odj_provision_state *state,
 	sid = state->result->machine_sid != NULL ?
 	      odj_sid_string(state, state->result->machine_sid) : NULL;
 	status = odj_extensions_for_machine(state, r->extensions, r->machine_name,
-					r->jp2.primary_dns, sid, &parts,
+					r->jp2.primary_dns, sid, state->sam,
+					state->password, &parts,
 					&c->num_extra_parts, &roots,
 					&state->why);
 	c->extra_parts = parts;
@@ -919,11 +920,14 @@ static void provision_compose(struct tevent_req *req)
 	if (NT_STATUS_IS_OK(status) && res->account_dn == NULL) {
 		status = NT_STATUS_NO_MEMORY;
 	}
+	if (!NT_STATUS_IS_OK(status) && res->created) {
+		provision_rollback(req, status);
+		return;
+	}
 	if (!NT_STATUS_IS_OK(status)) {
-		if (res->created) {
-			provision_rollback(req, status);
-			return;
-		}
+		state->why = talloc_asprintf_append(
+			state->why, "; the password of %s was reset: provision "
+			"it again with reuse", res->account_dn);
 		tevent_req_nterror(req, status);
 		return;
 	}

@@ -1,9 +1,8 @@
 /*
- * Staged files: the new version of a file written beside it and swapped
- * in with renameat2(RENAME_EXCHANGE), so that until odj_staged_finish()
- * the swap can be undone and the old file comes back unchanged.  The
- * join's files (smb.conf, keytab, certificates) go this way, published
- * together just before secrets.tdb commits.
+ * Staged files: the new version of a file written beside its target
+ * ("<target>.odj-XXXXXX"), fsynced, and handed to the join's journal,
+ * which renames it into place once the join commits (client/journal.c).
+ * Freed before that, the staged file is removed.
  */
 
 #include "util/util.h"
@@ -17,12 +16,9 @@
 
 struct odj_staged_file {
 	const char *path;
-	char *tmp;		/* after an exchange: the old file */
+	char *tmp;
 	int fd;
-	bool published;
-	bool exchanged;		/* tmp holds the old file */
-	bool replaced;		/* the old file is gone */
-	bool finished;
+	bool finished;		/* the journal's now */
 };
 
 static int staged_destructor(struct odj_staged_file *s)
@@ -31,13 +27,7 @@ static int staged_destructor(struct odj_staged_file *s)
 		close(s->fd);
 		s->fd = -1;
 	}
-	if (s->finished) {
-		return 0;
-	}
-	if (s->published) {
-		odj_staged_undo(s);
-	}
-	if (s->tmp != NULL) {
+	if (!s->finished && s->tmp != NULL) {
 		unlink(s->tmp);
 	}
 	return 0;
@@ -61,6 +51,8 @@ NTSTATUS odj_staged_create(TALLOC_CTX *mem_ctx,
 		TALLOC_FREE(s);
 		return NT_STATUS_NO_MEMORY;
 	}
+	/* what a killed join left here (under the join's lock: no live one) */
+	odj_remove_stale_tmp(path);
 	s->fd = odj_tmp_create(s, path, &s->tmp);
 	if (s->fd == -1) {
 		int err = errno;
@@ -86,6 +78,11 @@ NTSTATUS odj_staged_create(TALLOC_CTX *mem_ctx,
 const char *odj_staged_tmp_path(const struct odj_staged_file *staged)
 {
 	return staged->tmp;
+}
+
+const char *odj_staged_target(const struct odj_staged_file *staged)
+{
+	return staged->path;
 }
 
 int odj_staged_fd(const struct odj_staged_file *staged)
@@ -122,66 +119,228 @@ NTSTATUS odj_staged_close(struct odj_staged_file *s, char **why)
 	return NT_STATUS_OK;
 }
 
-NTSTATUS odj_staged_publish(struct odj_staged_file *s, char **why)
+void odj_staged_finish(struct odj_staged_file *s)
 {
-	int ret;
-	int err;
+	s->finished = true;
+}
 
-	ret = renameat2(AT_FDCWD, s->tmp, AT_FDCWD, s->path,
-			RENAME_EXCHANGE);
-	if (ret == 0) {
-		s->exchanged = true;
-		s->published = true;
-		odj_fsync_dir(s->path);
+/*
+ * A staged set: the files of one join, staged together, and the
+ * directories made for them (parents first).  Freed unfinished, its
+ * files are removed, then the directories it made (if empty).
+ */
+struct odj_staged_set {
+	struct odj_staged_file **files;
+	size_t num_files;
+	const char **dirs;
+	size_t num_dirs;
+	bool finished;
+	odj_staged_announce_fn announce;
+	void *announce_private;
+};
+
+/* Back to @p files files and @p dirs directories: the rest removed */
+static void set_truncate(struct odj_staged_set *set, size_t files,
+			 size_t dirs)
+{
+	while (set->num_files > files) {
+		set->num_files--;
+		TALLOC_FREE(set->files[set->num_files]);
+	}
+	while (set->num_dirs > dirs) {
+		set->num_dirs--;
+		rmdir(set->dirs[set->num_dirs]);	/* only if empty */
+	}
+}
+
+static int set_destructor(struct odj_staged_set *set)
+{
+	size_t i;
+
+	if (!set->finished) {
+		set_truncate(set, 0, 0);
+	}
+	for (i = 0; i < set->num_files; i++) {
+		TALLOC_FREE(set->files[i]);
+	}
+	return 0;
+}
+
+struct odj_staged_set *odj_staged_set_new(TALLOC_CTX *mem_ctx)
+{
+	struct odj_staged_set *set = talloc_zero(mem_ctx,
+						 struct odj_staged_set);
+
+	if (set != NULL) {
+		talloc_set_destructor(set, set_destructor);
+	}
+	return set;
+}
+
+void odj_staged_set_announce(struct odj_staged_set *set,
+			     odj_staged_announce_fn fn, void *private_data)
+{
+	set->announce = fn;
+	set->announce_private = private_data;
+}
+
+static NTSTATUS announce(struct odj_staged_set *set, const char *kind,
+			 const char *path, char **why)
+{
+	if (set->announce == NULL) {
 		return NT_STATUS_OK;
 	}
-	err = errno;
-	if (err == ENOENT && access(s->tmp, F_OK) == 0) {
-		/* nothing to exchange with: a new file */
-		ret = renameat2(AT_FDCWD, s->tmp, AT_FDCWD, s->path,
-				RENAME_NOREPLACE);
-	} else if (err == EINVAL) {
-		/* no RENAME_EXCHANGE here: replace without a way back */
-		ret = rename(s->tmp, s->path);
-		s->replaced = ret == 0;
+	return set->announce(set->announce_private, kind, path, why);
+}
+
+NTSTATUS odj_staged_set_adopt(struct odj_staged_set *set,
+			      struct odj_staged_file *staged)
+{
+	set->files = talloc_realloc(set, set->files, struct odj_staged_file *,
+				    set->num_files + 1);
+	if (set->files == NULL) {
+		return NT_STATUS_NO_MEMORY;
 	}
-	if (ret != 0) {
-		err = errno;
-		odj_why(s, why, "cannot replace %s: %s", s->path,
-			strerror(err));
-		return map_nt_error_from_unix_common(err);
-	}
-	TALLOC_FREE(s->tmp);
-	s->published = true;
-	odj_fsync_dir(s->path);
+	set->files[set->num_files++] = talloc_steal(set, staged);
 	return NT_STATUS_OK;
 }
 
-bool odj_staged_undo(struct odj_staged_file *s)
+NTSTATUS odj_staged_set_text(struct odj_staged_set *set, const char *path,
+			     mode_t mode, const char *text, char **why)
 {
-	bool ok = true;
+	struct odj_staged_file *s = NULL;
+	NTSTATUS status;
 
-	if (!s->published) {
-		return true;
+	status = announce(set, "stage", path, why);
+	if (NT_STATUS_IS_OK(status)) {
+		status = odj_staged_create(set, path, mode, &s, why);
 	}
-	s->published = false;
-	if (s->exchanged) {
-		ok = renameat2(AT_FDCWD, s->tmp, AT_FDCWD, s->path,
-			       RENAME_EXCHANGE) == 0;
-		s->exchanged = false;
-	} else if (s->replaced) {
-		ok = false;	/* rename() without exchange: no way back */
-	} else {
-		ok = unlink(s->path) == 0;
+	if (NT_STATUS_IS_OK(status)) {
+		status = odj_staged_write_text(s, text, why);
 	}
-	odj_fsync_dir(s->path);
-	return ok;
+	if (NT_STATUS_IS_OK(status)) {
+		status = odj_staged_close(s, why);
+	}
+	if (NT_STATUS_IS_OK(status)) {
+		status = odj_staged_set_adopt(set, s);
+	}
+	if (!NT_STATUS_IS_OK(status)) {
+		odj_why_move(set, why);
+		TALLOC_FREE(s);
+	}
+	return status;
 }
 
-void odj_staged_finish(struct odj_staged_file *s)
+bool odj_staged_set_has(const struct odj_staged_set *set, const char *path)
 {
-	if (s->exchanged && s->tmp != NULL) {
-		unlink(s->tmp);
+	size_t i;
+
+	for (i = 0; i < set->num_files; i++) {
+		if (strcmp(set->files[i]->path, path) == 0) {
+			return true;
+		}
 	}
-	s->finished = true;
+	return false;
+}
+
+static NTSTATUS set_add_dir(struct odj_staged_set *set, const char *dir)
+{
+	set->dirs = talloc_realloc(set, set->dirs, const char *,
+				   set->num_dirs + 1);
+	if (set->dirs == NULL) {
+		return NT_STATUS_NO_MEMORY;
+	}
+	set->dirs[set->num_dirs] = talloc_strdup(set->dirs, dir);
+	if (set->dirs[set->num_dirs] == NULL) {
+		return NT_STATUS_NO_MEMORY;
+	}
+	set->num_dirs++;
+	return NT_STATUS_OK;
+}
+
+NTSTATUS odj_staged_set_mkdir(struct odj_staged_set *set, const char *dir,
+			      mode_t mode, char **why)
+{
+	char *parent = NULL, *slash = NULL;
+	struct stat st;
+	NTSTATUS status;
+
+	if (stat(dir, &st) == 0) {
+		if (S_ISDIR(st.st_mode)) {
+			return NT_STATUS_OK;
+		}
+		odj_why(set, why, "%s is not a directory", dir);
+		return NT_STATUS_NOT_A_DIRECTORY;
+	}
+	parent = talloc_strdup(set, dir);
+	slash = parent != NULL ? strrchr(parent, '/') : NULL;
+	if (slash == NULL || slash == parent) {
+		TALLOC_FREE(parent);
+		odj_why(set, why, "cannot make %s", dir);
+		return NT_STATUS_OBJECT_PATH_NOT_FOUND;
+	}
+	*slash = '\0';
+	/* the parents first, 0755 as a package makes them */
+	status = odj_staged_set_mkdir(set, parent, 0755, why);
+	TALLOC_FREE(parent);
+	if (!NT_STATUS_IS_OK(status)) {
+		return status;
+	}
+	status = announce(set, "dir", dir, why);
+	if (!NT_STATUS_IS_OK(status)) {
+		return status;
+	}
+	/* chmod: the umask must not decide (0711 for /etc/sssd) */
+	if (mkdir(dir, mode) != 0 || chmod(dir, mode) != 0) {
+		int err = errno;
+
+		odj_why(set, why, "cannot make %s: %s", dir, strerror(err));
+		return map_nt_error_from_unix_common(err);
+	}
+	odj_fsync_dir(dir);
+	return set_add_dir(set, dir);
+}
+
+void odj_staged_set_mark(const struct odj_staged_set *set,
+			 struct odj_staged_mark *mark)
+{
+	mark->files = set->num_files;
+	mark->dirs = set->num_dirs;
+}
+
+void odj_staged_set_back(struct odj_staged_set *set,
+			 const struct odj_staged_mark *mark)
+{
+	set_truncate(set, mark->files, mark->dirs);
+}
+
+size_t odj_staged_set_count(const struct odj_staged_set *set)
+{
+	return set->num_files;
+}
+
+const struct odj_staged_file *odj_staged_set_file(
+	const struct odj_staged_set *set, size_t i)
+{
+	return i < set->num_files ? set->files[i] : NULL;
+}
+
+const char **odj_staged_set_dirs(const struct odj_staged_set *set)
+{
+	return set->dirs;	/* NULL or num_dirs entries, not terminated */
+}
+
+size_t odj_staged_set_num_dirs(const struct odj_staged_set *set)
+{
+	return set->num_dirs;
+}
+
+void odj_staged_set_finish(struct odj_staged_set *set)
+{
+	size_t i;
+
+	for (i = 0; i < set->num_files; i++) {
+		odj_staged_finish(set->files[i]);
+	}
+	set->finished = true;
 }

@@ -94,9 +94,9 @@ int odj_tmp_create(TALLOC_CTX *mem_ctx, const char *path, char **tmp_path);
 
 /*
  * Remove the temporary files odj_tmp_create() made beside @p path: what
- * a killed odj left of a file it was replacing (a staged copy, or after
- * the swap the old one; either can hold keys).  Only under the
- * secrets.tdb lock, where no live join owns one.
+ * a killed odj left of a file it was replacing (a staged copy: it can
+ * hold keys).  Only under the lock of whoever creates them (the join's
+ * journal, secrets.tdb's directory), where no live run owns one.
  */
 void odj_remove_stale_tmp(const char *path);
 
@@ -151,10 +151,10 @@ NTSTATUS odj_file_write(TALLOC_CTX *mem_ctx,
 			char **why);
 
 /*
- * staged.c: files replaced atomically, together: written beside their
- * target, then swapped in; until odj_staged_finish() a swap can be
- * undone.  Freeing an unfinished one removes the temporary file (and
- * undoes its swap).
+ * staged.c: a file's new content written beside it, "<path>.odj-XXXXXX"
+ * (what a killed join left there is removed first: create them only
+ * under the join's lock), for the journal to rename into place.  Freed
+ * unfinished, the staged file is removed.
  */
 struct odj_staged_file;
 
@@ -164,15 +164,61 @@ NTSTATUS odj_staged_create(TALLOC_CTX *mem_ctx,
 			   struct odj_staged_file **staged,
 			   char **why);
 const char *odj_staged_tmp_path(const struct odj_staged_file *staged);
+const char *odj_staged_target(const struct odj_staged_file *staged);
 int odj_staged_fd(const struct odj_staged_file *staged);
 /* all of @p text into the staged file */
 NTSTATUS odj_staged_write_text(struct odj_staged_file *staged,
 			       const char *text, char **why);
 /* fsync and close the temporary file */
 NTSTATUS odj_staged_close(struct odj_staged_file *staged, char **why);
-NTSTATUS odj_staged_publish(struct odj_staged_file *staged, char **why);
-bool odj_staged_undo(struct odj_staged_file *staged);
+/* the temporary file belongs to the journal now: it stays when freed */
 void odj_staged_finish(struct odj_staged_file *staged);
+
+/*
+ * staged.c: a staged set, the files of one join staged together and the
+ * directories made for them.  Freed unfinished, the staged files go, and
+ * then the directories it made, if empty.  odj_staged_set_finish() hands
+ * them over (to the journal, which puts them in place).
+ */
+struct odj_staged_set;
+struct odj_staged_mark {
+	size_t files;
+	size_t dirs;
+};
+
+struct odj_staged_set *odj_staged_set_new(TALLOC_CTX *mem_ctx);
+/*
+ * @p fn is told ("stage", target) before a staged file is created beside
+ * a target, ("dir", path) before a directory is made: so that whoever
+ * finds what a kill left knows where to look (the journal's intent)
+ */
+typedef NTSTATUS (*odj_staged_announce_fn)(void *private_data,
+					   const char *kind,
+					   const char *path,
+					   char **why);
+void odj_staged_set_announce(struct odj_staged_set *set,
+			     odj_staged_announce_fn fn, void *private_data);
+/* @p staged (closed) into the set, which becomes its owner */
+NTSTATUS odj_staged_set_adopt(struct odj_staged_set *set,
+			      struct odj_staged_file *staged);
+/* @p text as the new @p path, mode @p mode */
+NTSTATUS odj_staged_set_text(struct odj_staged_set *set, const char *path,
+			     mode_t mode, const char *text, char **why);
+bool odj_staged_set_has(const struct odj_staged_set *set, const char *path);
+/* @p dir and its missing parents (0755), recorded as made */
+NTSTATUS odj_staged_set_mkdir(struct odj_staged_set *set, const char *dir,
+			      mode_t mode, char **why);
+/* what the set holds now; back to it, dropping what came after */
+void odj_staged_set_mark(const struct odj_staged_set *set,
+			 struct odj_staged_mark *mark);
+void odj_staged_set_back(struct odj_staged_set *set,
+			 const struct odj_staged_mark *mark);
+size_t odj_staged_set_count(const struct odj_staged_set *set);
+const struct odj_staged_file *odj_staged_set_file(
+	const struct odj_staged_set *set, size_t i);
+size_t odj_staged_set_num_dirs(const struct odj_staged_set *set);
+const char **odj_staged_set_dirs(const struct odj_staged_set *set);
+void odj_staged_set_finish(struct odj_staged_set *set);
 
 /* loadparm.c: a global smb.conf parameter as text ("kerberos method") */
 struct loadparm_context;
