@@ -51,7 +51,8 @@ int odj_cli_exec_dc(struct odj_cli *cli)
 	}
 	fflush(stdout);
 	execv(path, discard_const_p(char *, cli->full_argv));
-	odj_cli_error(cli, "cannot run %s: %s (it does the DC side of odj; "
-		      "is samba-odj fully installed?)", path, strerror(errno));
+	odj_cli_error(cli, "cannot run %s: %s (it does the DC side of odj: "
+		      "install the samba-odj-dc package, or run 'waf "
+		      "install' of samba-odj)", path, strerror(errno));
 	return ODJ_EXIT_INTERNAL;
 }

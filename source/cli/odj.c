@@ -56,6 +56,12 @@ static const struct odj_subcommand subcommands[] = {
 	  "Cache machines' passwords on this read-only DC (RODC)" },
 	{ "recover", NULL, odj_cmd_recover,
 	  "Finish or roll back a join a kill interrupted" },
+	{ "verify", NULL, DC_SIDE(odj_cmd_verify),
+	  "Check that blobs still work: account, SID, password" },
+	{ "status", NULL, DC_SIDE(odj_cmd_status),
+	  "Which provisioned machines joined, which blobs are pending" },
+	{ "expire", NULL, DC_SIDE(odj_cmd_expire),
+	  "Delete the accounts of blobs never used (dry run by default)" },
 	{ NULL },
 };
 
@@ -113,6 +119,8 @@ enum odj_exit odj_cli_exit_code(NTSTATUS status)
 		{ NT_STATUS_INVALID_PARAMETER_MIX, ODJ_EXIT_INPUT },
 		{ NT_STATUS_INVALID_COMPUTER_NAME, ODJ_EXIT_INPUT },
 		{ NT_STATUS_OBJECT_PATH_SYNTAX_BAD, ODJ_EXIT_INPUT },
+		/* root=DIR: a path given that lies outside the image */
+		{ NT_STATUS_OBJECT_PATH_INVALID, ODJ_EXIT_INPUT },
 		{ NT_STATUS_OBJECT_NAME_NOT_FOUND, ODJ_EXIT_LOCAL },
 		{ NT_STATUS_OBJECT_PATH_NOT_FOUND, ODJ_EXIT_LOCAL },
 		{ NT_STATUS_OBJECT_NAME_COLLISION, ODJ_EXIT_LOCAL },
@@ -121,6 +129,8 @@ enum odj_exit odj_cli_exit_code(NTSTATUS status)
 		{ NT_STATUS_DISK_FULL, ODJ_EXIT_LOCAL },
 		{ NT_STATUS_MEDIA_WRITE_PROTECTED, ODJ_EXIT_LOCAL },
 		{ NT_STATUS_INVALID_DOMAIN_ROLE, ODJ_EXIT_LOCAL },
+		/* a local file that does not parse: sssd.conf, a journal */
+		{ NT_STATUS_DATA_ERROR, ODJ_EXIT_LOCAL },
 		{ NT_STATUS_ACCESS_DENIED, ODJ_EXIT_CREDENTIALS },
 		{ NT_STATUS_LOGON_FAILURE, ODJ_EXIT_CREDENTIALS },
 		{ NT_STATUS_WRONG_PASSWORD, ODJ_EXIT_CREDENTIALS },

@@ -53,6 +53,7 @@ struct odj_cli {
 	int force;
 	int update_config;
 	int update_ca_certificates;
+	int apply;			/* expire: delete, not a dry run */
 	int version;
 	int help;
 	const char **options;		/* --option name=value */
@@ -271,5 +272,9 @@ int odj_cmd_recover(struct odj_cli *cli);
 bool odj_cli_set_configfile(struct odj_cli *cli, const char *path);
 /* odj_recover() for this system, its outcome as warnings */
 int odj_cli_recover_quietly(struct odj_cli *cli);
+/* odj-dc only: what became of blobs (dc/cmd_verify.c, cmd_status.c, ...) */
+int odj_cmd_verify(struct odj_cli *cli);
+int odj_cmd_status(struct odj_cli *cli);
+int odj_cmd_expire(struct odj_cli *cli);
 
 #endif /* _ODJ_CLI_H_ */

@@ -180,6 +180,8 @@ static struct poptOption *option_table(struct odj_cli *cli)
 		  &cli->update_ca_certificates, 0,
 		  "Let requestodj run update-ca-certificates after "
 		  "installing root CAs" },
+		{ "apply", 0, POPT_ARG_NONE, &cli->apply, 0,
+		  "Let expire delete (default: a dry run)" },
 		{ "version", 'V', POPT_ARG_NONE, NULL, OPT_VERSION,
 		  "Print version" },
 		POPT_TABLEEND

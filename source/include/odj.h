@@ -11,6 +11,7 @@
  *   odj/dc.h          a DC connection and provisioning one machine
  *   odj/batch.h       provisioning many machines
  *   odj/extensions.h  the 2012 extensions on the DC side
+ *   odj/lifecycle.h   what became of blobs: verify, status, expire
  *   odj/rodc.h        branch offices: RODCs, their passwords
  *
  * `odj` (the client program) links util, codec and client only; DC code
@@ -44,6 +45,7 @@
 #include "odj/dc.h"
 #include "odj/batch.h"
 #include "odj/extensions.h"
+#include "odj/lifecycle.h"
 #include "odj/rodc.h"
 
 #endif /* _ODJ_H_ */

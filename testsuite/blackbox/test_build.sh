@@ -45,7 +45,7 @@ check "odj loads at most 60 shared objects" \
 lone=$(mktemp -d "${TMPDIR:-/tmp}/odj-lone.XXXXXX")
 cp "$ODJ" "$lone/odj"
 testit_exit "odj provision without odj-dc: clear error" 1 \
-	'cannot run .*odj-dc.*is samba-odj fully installed' \
+	'cannot run .*odj-dc.*install the samba-odj-dc package' \
 	"$lone/odj" provision domain=example.test machine_name=x \
 	savefile="$lone/x.odj"
 check "  ...and no blob written" '[ ! -e "$lone/x.odj" ]'

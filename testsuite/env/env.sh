@@ -311,6 +311,10 @@ _odj_env_main() {
 	export KRB5_KTNAME=FILE:$dir/krb5.keytab
 	export KRB5_CLIENT_KTNAME=FILE:$dir/krb5.client.keytab
 	export NSS_WRAPPER_HOSTS=$dir/hosts
+	# nss_wrapper's table of host names is 100 entries by default; every
+	# client a test makes stays in clients.list (three names each), and
+	# a full table fails every lookup ("Hash table is full")
+	export NSS_WRAPPER_MAX_HOSTENTS=100000
 	# Trap 6: libwbclient honours SELFTEST_WINBINDD_SOCKET_DIR only while
 	# nss_wrapper is active, i.e. with both PASSWD and GROUP set. The default
 	# points nowhere so that no tool reaches a system or DC winbindd by chance;

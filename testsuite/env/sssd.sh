@@ -5,15 +5,20 @@
 #   sssd.sh start ROOT PREFIX [IP]  start sssd on ROOT/etc/sssd/sssd.conf,
 #                                   ROOT/etc/krb5.keytab, ROOT/etc/krb5.conf;
 #                                   wait until it answers (not until online)
-#   sssd.sh wait-online ROOT        wait until sssd's domain is online
+#   sssd.sh wait-online ROOT [DOM]  wait until sssd's domain DOM (default:
+#                                   the first of domains =) is online
 #   sssd.sh run ROOT CMD [ARG...]   run CMD in the sandbox: getent, sssctl,
 #                                   adcli, kinit, klist see the sandbox's /etc
 #   sssd.sh pid ROOT                print sssd's pid
 #   sssd.sh logdir ROOT             print the directory of sssd's logs
 #   sssd.sh status ROOT             exit 0 if sssd of ROOT runs, 3 if only
 #                                   its sandbox does, 1 if neither
-#   sssd.sh stop ROOT               stop sssd and its children by pid, end
-#                                   the sandbox (the logs stay)
+#   sssd.sh stop ROOT               stop sssd, winbindd and their children
+#                                   by pid, end the sandbox (logs stay)
+#   sssd.sh start-winbindd ROOT PREFIX [IP]
+#                                   start Samba's winbindd in the sandbox
+#                                   (made if need be) on ROOT's smb.conf
+#   sssd.sh stop-winbindd ROOT      stop that winbindd by pid
 #
 # The sandbox (unshare -m -u, private propagation): an overlay over /etc
 # whose upper layer is a tmpfs, so files can be added or replaced there
@@ -24,6 +29,18 @@
 # subdirectories), /run, /var/lib/samba and /var/cache/samba (gpo_child's
 # libsmbclient); the host name is the client's FQDN (UTS namespace).
 # Nothing of the machine's own state is read or written by sssd.
+#
+# An image with Samba (ROOT/etc/samba/smb.conf, its paths the defaults or
+# image paths): ROOT's var/lib/samba and var/cache/samba, where ROOT has
+# them, are bound over /var/lib/samba and /var/cache/samba instead of the
+# tmpfs, ROOT.sssd/samba-log over /var/log/samba, ROOT's etc/samba over
+# /etc/samba; winbindd (start-winbindd, -F, by pid) then runs on the
+# image's secrets.tdb, and wbinfo, net and adcli --add-samba-data in `run`
+# use it.  ROOT's var/lib/samba-odj (odj's first-contact marker), where
+# ROOT has one, is bound over /var/lib/samba-odj, on an overlay over
+# /var/lib (upper layer on the tmpfs) as the machine has no such
+# directory.  ROOT's etc/krb5.keytab and etc/sssd are bound only if they
+# exist (a winbind-only image); the machine's are hidden all the same.
 #
 # State lives beside ROOT, in ROOT.sssd/: log/ (sssd's logs, bound over
 # /var/log/sssd, kept after stop; an earlier start's in log/previous/),
@@ -39,10 +56,11 @@ ODJ_PROG=sssd.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 SSSD_BIN=/usr/sbin/sssd
+WINBINDD_BIN=/usr/sbin/winbindd
 HOLDER_BIN=/usr/bin/sleep
 
 usage() {
-	sed -n '5,16s/^# \{0,1\}//p' "$0" >&2
+	sed -n '5,21s/^# \{0,1\}//p' "$0" >&2
 	exit 2
 }
 
@@ -74,17 +92,29 @@ require_tools() {
 		odj_die "/var/log/sssd, /var/lib/sss or /etc/sssd missing (sssd-common)"
 }
 
-# The client's FQDN: ad_hostname of sssd.conf, else the keytab's host/FQDN.
+# smb.conf's [global] PARAMETER of ROOT, as written (no includes)
+smbconf_param() {
+	sed -n "s/^[[:space:]]*$1[[:space:]]*=[[:space:]]*\\([^[:space:]]*\\).*/\\1/Ip" \
+		"$ROOT/etc/samba/smb.conf" 2>/dev/null | head -n1
+}
+
+# The client's FQDN: ad_hostname of sssd.conf, else the keytab's host/FQDN,
+# else smb.conf's netbios name and realm.
 client_fqdn() {
-	local fqdn
+	local fqdn nb realm
 	fqdn=$(sed -n 's/^[[:space:]]*ad_hostname[[:space:]]*=[[:space:]]*\([^[:space:]]*\).*/\1/p' \
-		"$ROOT/etc/sssd/sssd.conf" | head -n1)
+		"$ROOT/etc/sssd/sssd.conf" 2>/dev/null | head -n1)
 	if [ -z "$fqdn" ]; then
 		fqdn=$(klist -k "$ROOT/etc/krb5.keytab" 2>/dev/null |
 			sed -n 's/^ *[0-9]* host\/\([^@]*\.[^@]*\)@.*/\1/p' | head -n1)
 	fi
+	if [ -z "$fqdn" ]; then
+		nb=$(smbconf_param "netbios name")
+		realm=$(smbconf_param realm)
+		[ -z "$nb" ] || [ -z "$realm" ] || fqdn=$nb.$realm
+	fi
 	[ -n "$fqdn" ] ||
-		odj_die "cannot tell the client's FQDN: no ad_hostname in sssd.conf, no host/FQDN in the keytab"
+		odj_die "cannot tell the client's FQDN: no ad_hostname in sssd.conf, no host/FQDN in the keytab, no netbios name and realm in smb.conf"
 	printf '%s\n' "${fqdn,,}"
 }
 
@@ -140,14 +170,20 @@ cmd__sandbox() {
 		'password required pam_deny.so' 'session required pam_permit.so' \
 		>/etc/pam.d/login
 	rm -f /etc/krb5.keytab /etc/krb5.conf
-	touch /etc/krb5.keytab
-	mount --bind "$root/etc/krb5.keytab" /etc/krb5.keytab
+	if [ -e "$root/etc/krb5.keytab" ]; then
+		touch /etc/krb5.keytab
+		mount --bind "$root/etc/krb5.keytab" /etc/krb5.keytab
+	fi
 	if [ -e "$root/etc/krb5.conf" ]; then
 		touch /etc/krb5.conf
 		mount --bind "$root/etc/krb5.conf" /etc/krb5.conf
 	fi
-	mkdir -p /etc/sssd
-	mount --bind "$root/etc/sssd" /etc/sssd
+	if [ -d "$root/etc/sssd" ]; then
+		mkdir -p /etc/sssd
+		mount --bind "$root/etc/sssd" /etc/sssd
+	else
+		rm -rf /etc/sssd/*
+	fi
 	# gpo_child's libsmbclient reads smb.conf: ROOT's, or none
 	if [ -e "$root/etc/samba/smb.conf" ]; then
 		mkdir -p /etc/samba
@@ -156,6 +192,15 @@ cmd__sandbox() {
 		rm -f /etc/samba/smb.conf
 	fi
 
+	# first, so that the mounts below land on it
+	if [ -d "$root/var/lib/samba-odj" ]; then
+		mkdir "$m/upper-lib" "$m/work-lib"
+		mount -t overlay odj-sssd-varlib \
+			-o "lowerdir=/var/lib,upperdir=$m/upper-lib,workdir=$m/work-lib" \
+			/var/lib
+		mkdir -p /var/lib/samba-odj
+		mount --bind "$root/var/lib/samba-odj" /var/lib/samba-odj
+	fi
 	mount -t tmpfs -o mode=0755,size=64m odj-sssd-lib /var/lib/sss
 	for d in db:0700 pipes:0755 pipes/private:0700 mc:0775 \
 		pubconf:0755 pubconf/krb5.include.d:0755 gpo_cache:0755 \
@@ -163,10 +208,20 @@ cmd__sandbox() {
 		mkdir -m "${d#*:}" "/var/lib/sss/${d%%:*}"
 	done
 	mount -t tmpfs -o mode=0755,size=16m odj-sssd-run /run
+	# Samba's state: the image's where it has it (winbindd, net)
 	for d in /var/lib/samba /var/cache/samba; do
-		[ -d "$d" ] || continue
-		mount -t tmpfs -o mode=0755,size=16m odj-sssd-samba "$d"
+		if [ -d "$root$d" ]; then
+			# a mount point of the machine's (nothing is made there)
+			[ -d "$d" ] || odj_die "no $d here to bind $root$d over"
+			mount --bind "$root$d" "$d"
+		elif [ -d "$d" ]; then
+			mount -t tmpfs -o mode=0755,size=16m odj-sssd-samba "$d"
+		fi
 	done
+	if [ -d /var/log/samba ]; then
+		mkdir -p "$h/samba-log"
+		mount --bind "$h/samba-log" /var/log/samba
+	fi
 	mount --bind "$h/log" /var/log/sssd
 
 	hostname "$(cat "$h/etc/hostname")"
@@ -228,6 +283,16 @@ start_sandbox() {
 	odj_die "the sandbox did not come up"
 }
 
+winbindd_pid() {
+	local pid ns
+	pid=$(odj_read_pidfile "$RUN/winbindd.pid") || return 1
+	odj_alive "$pid" || return 1
+	[ "$(odj_exe "$pid")" = "$WINBINDD_BIN" ] || return 1
+	read -r ns <"$RUN/ready" || return 1
+	[ "$(readlink "/proc/$pid/ns/mnt" 2>/dev/null)" = "$ns" ] || return 1
+	printf '%s\n' "$pid"
+}
+
 sssd_answers() {
 	[ -S "/proc/$1/root/var/lib/sss/pipes/nss" ] &&
 		[ -S "/proc/$1/root/var/lib/sss/pipes/pam" ]
@@ -284,6 +349,52 @@ cmd_start() {
 	odj_say "sssd for $fqdn on $ROOT: pid $pid, in $(odj_elapsed "$t0") s"
 }
 
+# winbindd -F --no-process-group: no fork, no process group of its own,
+# so the pid is winbindd's (nsenter and env exec); ready when wbinfo -p
+# answers.  Logs: ROOT.sssd/samba-log (/var/log/samba), winbindd.stdout.
+cmd_start_winbindd() {
+	local ip=${1:-127.0.0.1} holder pid t0
+	require_tools
+	command -v "$WINBINDD_BIN" >/dev/null && command -v wbinfo >/dev/null ||
+		odj_die "missing tools; install the packages: winbind"
+	case $ip in
+	127.*.*.*) ;;
+	*) odj_die "IP $ip is not in 127.0.0.0/8" ;;
+	esac
+	if pid=$(winbindd_pid); then
+		odj_say "winbindd already running for $ROOT (pid $pid)"
+		return 0
+	fi
+	[ -f "$ROOT/etc/samba/smb.conf" ] || odj_die "no $ROOT/etc/samba/smb.conf"
+	t0=$(odj_now_ms)
+	if ! holder=$(holder_pid); then
+		start_sandbox "$ip" "$(client_fqdn)"
+		holder=$(holder_pid)
+	fi
+	nsenter --target "$holder" --mount --uts --wd=/ -- \
+		env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin LANG=C.UTF-8 \
+		"$WINBINDD_BIN" -F --no-process-group \
+		</dev/null >>"$H/winbindd.stdout" 2>&1 &
+	pid=$!
+	printf '%s\n' "$pid" >"$RUN/winbindd.pid"
+	if ! odj_wait_for "winbindd of $ROOT" "${ODJ_SSSD_TIMEOUT:-60}" \
+		"$RUN/winbindd.log" in_sandbox "$holder" wbinfo -p; then
+		tail -n 20 "$H/winbindd.stdout" | sed 's/^/    /' >&2
+		odj_alive "$pid" && odj_stop_pids 10 "$pid"
+		odj_die "winbindd (pid $pid) did not answer (logs in $H/samba-log)"
+	fi
+	odj_say "winbindd on $ROOT: pid $pid, in $(odj_elapsed "$t0") s"
+}
+
+cmd_stop_winbindd() {
+	local pid
+	if pid=$(winbindd_pid); then
+		odj_say "stopping winbindd of $ROOT (pid $pid)"
+		odj_stop_pids 10 "$pid"
+	fi
+	rm -f "$RUN/winbindd.pid"
+}
+
 # Trap: sssctl domain-status (and user-checks' InfoPipe part) needs the
 # system D-Bus, which the sandbox does not have.  Online means: the
 # backend got a TGT with the keytab (ldap_child's ccache) and logged that
@@ -295,9 +406,10 @@ domain_online() {
 	grep -q 'Going online' "$LOG/sssd_$domain.log"
 }
 
-# The first domain of sssd.conf and its realm
+# The domain DOMAIN (if set) or the first domain of sssd.conf, and its realm
 conf_domain() {
 	local conf=$ROOT/etc/sssd/sssd.conf
+	[ -n "${DOMAIN:-}" ] ||
 	DOMAIN=$(sed -n 's/^[[:space:]]*domains[[:space:]]*=[[:space:]]*\([^,[:space:]]*\).*/\1/p' \
 		"$conf" | head -n1)
 	[ -n "$DOMAIN" ] || odj_die "no domains = in $conf"
@@ -307,7 +419,7 @@ conf_domain() {
 }
 
 cmd_wait_online() {
-	local holder t0 DOMAIN REALM
+	local holder t0 DOMAIN=${1:-} REALM
 	holder=$(holder_pid) || odj_die "no sandbox for $ROOT"
 	sssd_pid >/dev/null || odj_die "sssd of $ROOT is not running"
 	conf_domain
@@ -349,6 +461,7 @@ cmd_stop() {
 		odj_say "stopping sssd of $ROOT (pid $pid)"
 		odj_stop_pids 10 "$pid"
 	fi
+	cmd_stop_winbindd
 	if holder=$(holder_pid); then
 		pids=$(sandbox_pids "/proc/$holder/ns/mnt" "$holder")
 		if [ -n "$pids" ]; then
@@ -364,7 +477,8 @@ cmd_stop() {
 			odj_stop_pids 5 "${d#/proc/}"
 		done
 	fi
-	rm -f "$RUN/ready" "$RUN/holder.pid" "$RUN/sssd.pid" "$RUN/krb5cc"
+	rm -f "$RUN/ready" "$RUN/holder.pid" "$RUN/sssd.pid" "$RUN/krb5cc" \
+		"$RUN/winbindd.pid"
 	odj_say "sssd of $ROOT stopped in $(odj_elapsed "$t0") s"
 }
 
@@ -392,14 +506,25 @@ main() {
 		[ $# = 2 ] || usage
 		cmd__sandbox "$@"
 		;;
-	start)
+	start | start-winbindd)
 		[ $# = 2 ] || [ $# = 3 ] || usage
 		root_paths "$1"
 		[ -d "$2/env" ] || odj_die "no dc.sh prefix $2"
 		. "$ODJ_ENV_DIR/env.sh" "$(cd -- "$2" && pwd -P)" ||
 			odj_die "env.sh $2 failed"
 		shift 2
-		cmd_start "$@"
+		if [ "$cmd" = start ]; then
+			cmd_start "$@"
+		else
+			cmd_start_winbindd "$@"
+		fi
+		;;
+	stop-winbindd)
+		[ $# = 1 ] || usage
+		[ -d "$1" ] || return 0
+		root_paths "$1"
+		[ -s "$RUN/ready" ] || return 0
+		cmd_stop_winbindd
 		;;
 	stop)
 		[ $# = 1 ] || usage
@@ -416,7 +541,7 @@ main() {
 		root_paths "$1"
 		shift
 		case $cmd in
-		wait-online) [ $# = 0 ] || usage; cmd_wait_online ;;
+		wait-online) [ $# -le 1 ] || usage; cmd_wait_online "$@" ;;
 		run) cmd_run "$@" ;;
 		pid) [ $# = 0 ] || usage; sssd_pid || odj_die "sssd of $ROOT is not running" ;;
 		status) [ $# = 0 ] || usage; cmd_status ;;

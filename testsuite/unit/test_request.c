@@ -21,9 +21,11 @@ static struct loadparm_context *client_conf(TALLOC_CTX *ctx, const char *dir,
 		"\tnetbios name = SAMBAREQ\n\tworkgroup = ODJ\n"
 		"\trealm = ODJ.TEST\n\tsecurity = ads\n"
 		"\tprivate dir = %s\n\tlock directory = %s\n"
+		/* the journal's: the same directory as secrets.tdb's */
+		"\tstate directory = %s\n"
 		"\tkerberos method = dedicated keytab\n"
 		"\tdedicated keytab file = %s/krb5.keytab\n%s",
-		dir, dir, dir, extra);
+		dir, dir, dir, dir, extra);
 	fclose(f);
 	assert_non_null(lp);
 	assert_true(lpcfg_load(lp, path));

@@ -138,6 +138,42 @@ static NTSTATUS print_blob(DATA_BLOB ndr, void *private_data, char **why)
 	return NT_STATUS_OK;
 }
 
+/* The account made (or reused), as text or --json */
+static void print_result(struct odj_cli *cli, struct odj_dc *dc,
+			 const struct odj_provision_request *r,
+			 const struct odj_provision_result *res,
+			 const char *savefile)
+{
+	const struct odj_dc_info *info = odj_dc_info(dc);
+
+	if (cli->json) {
+		struct GUID_txt_buf buf;
+
+		odj_cli_doc_str(cli, "account", res->sam_account_name);
+		odj_cli_doc_str(cli, "dn", res->account_dn);
+		odj_cli_doc_str(cli, "sid", odj_sid_string(cli->mem_ctx,
+							   res->machine_sid));
+		odj_cli_doc_set(cli, "rid", json_integer(res->rid));
+		odj_cli_doc_str(cli, "object_guid",
+				GUID_buf_string(&res->object_guid, &buf));
+		odj_cli_doc_set(cli, "created", json_boolean(res->created));
+		odj_cli_doc_str(cli, "domain", info->dns_domain);
+		odj_cli_doc_str(cli, "dc", info->dc_name);
+		odj_cli_doc_str(cli, "savefile", savefile);
+		odj_cli_rodc_single(cli, dc, r, res, stdout);
+		return;
+	}
+	/* with printblob, stdout is the blob: report on stderr */
+	fprintf(savefile != NULL ? stdout : stderr,
+		"Provisioned %s (%s, RID %u) in %s on %s%s%s\n",
+		res->sam_account_name, res->account_dn, res->rid,
+		info->dns_domain, info->dc_name,
+		savefile != NULL ? "; blob saved to " : "",
+		savefile != NULL ? savefile : "");
+	odj_cli_rodc_single(cli, dc, r, res,
+			    savefile != NULL ? stdout : stderr);
+}
+
 int odj_cmd_provision(struct odj_cli *cli)
 {
 	TALLOC_CTX *ctx = cli->mem_ctx;
@@ -222,31 +258,6 @@ int odj_cmd_provision(struct odj_cli *cli)
 		return odj_cli_fail(cli, status, why);
 	}
 	odj_cli_print_warnings(cli, res->warnings);
-	if (cli->json) {
-		struct GUID_txt_buf buf;
-
-		odj_cli_doc_str(cli, "account", res->sam_account_name);
-		odj_cli_doc_str(cli, "dn", res->account_dn);
-		odj_cli_doc_str(cli, "sid", odj_sid_string(ctx,
-							   res->machine_sid));
-		odj_cli_doc_set(cli, "rid", json_integer(res->rid));
-		odj_cli_doc_str(cli, "object_guid",
-				GUID_buf_string(&res->object_guid, &buf));
-		odj_cli_doc_set(cli, "created", json_boolean(res->created));
-		odj_cli_doc_str(cli, "domain", odj_dc_info(dc)->dns_domain);
-		odj_cli_doc_str(cli, "dc", odj_dc_info(dc)->dc_name);
-		odj_cli_doc_str(cli, "savefile", savefile);
-		odj_cli_rodc_single(cli, dc, &r, res, stdout);
-		return ODJ_EXIT_OK;
-	}
-	/* with printblob, stdout is the blob: report on stderr */
-	fprintf(savefile != NULL ? stdout : stderr,
-		"Provisioned %s (%s, RID %u) in %s on %s%s%s\n",
-		res->sam_account_name, res->account_dn, res->rid,
-		odj_dc_info(dc)->dns_domain, odj_dc_info(dc)->dc_name,
-		savefile != NULL ? "; blob saved to " : "",
-		savefile != NULL ? savefile : "");
-	odj_cli_rodc_single(cli, dc, &r, res,
-			    savefile != NULL ? stdout : stderr);
+	print_result(cli, dc, &r, res, savefile);
 	return ODJ_EXIT_OK;
 }

@@ -161,6 +161,26 @@ NTSTATUS odj_keytab_stage(TALLOC_CTX *mem_ctx,
 			  char **why);
 
 /*
+ * keytabs.c: where the keys of a join go, as paths of this system
+ */
+struct odj_root;
+
+struct odj_join_keytabs {
+	const char *samba;		/* Samba's keytab, or NULL */
+	const char *sssd;		/* the system keytab (SSSD), or NULL */
+	const char *sssd_image;		/* the same, as the image sees it */
+	const char *note;		/* why Samba's is none, or NULL */
+};
+
+NTSTATUS odj_join_keytabs(TALLOC_CTX *mem_ctx,
+			  struct _krb5_context *k5,
+			  struct loadparm_context *lp_ctx,
+			  const struct odj_root *root,
+			  const struct odj_request *r,
+			  struct odj_join_keytabs *kt,
+			  char **why);
+
+/*
  * The files of a CERT part (certs_install.c) as text, for whoever writes them.
  */
 struct odj_out_file {

@@ -214,7 +214,11 @@ static NTSTATUS insert_line(struct odj_ini *ini, size_t at,
 	return NT_STATUS_OK;
 }
 
-/* Where a new key of @p section goes: after its last non-blank line */
+/*
+ * Where a new key of @p section goes: after its last line that is
+ * neither blank nor a comment (a comment before the next section is
+ * usually that section's)
+ */
 static size_t section_end(const struct odj_ini *ini, const char *section,
 			  bool *found)
 {
@@ -223,13 +227,13 @@ static size_t section_end(const struct odj_ini *ini, const char *section,
 	*found = false;
 	for (i = 0; i < ini->num_lines; i++) {
 		const struct ini_line *l = &ini->lines[i];
+		const char *t = l->text + strspn(l->text, " \t");
 
 		if (l->section == NULL || !same_section(l, section)) {
 			continue;
 		}
 		*found = true;
-		if (l->kind == INI_SECTION ||
-		    strspn(l->text, " \t") != strlen(l->text)) {
+		if (l->kind == INI_SECTION || !is_comment(t)) {
 			end = i + 1;
 		}
 	}
@@ -293,7 +297,16 @@ NTSTATUS odj_ini_set(struct odj_ini *ini, const char *section,
 			continue;
 		}
 		if (strcmp(o->value, value) != 0) {
+			/* the line keeps its indentation */
+			const char *old = o->text;
+			int indent = (int)strspn(old, " \t");
+
 			*o = l;
+			o->text = talloc_asprintf(ini, "%.*s%s = %s", indent,
+						  old, key, value);
+			if (o->text == NULL) {
+				return NT_STATUS_NO_MEMORY;
+			}
 		}
 		set = true;
 		i++;

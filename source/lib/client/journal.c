@@ -50,7 +50,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
-#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <tdb.h>
@@ -80,7 +79,7 @@ struct odj_journal {
 	const char **staged;		/* the intent's targets */
 	bool staging;			/* an intent, not a journal */
 	bool written;
-	int lock_fd;
+	struct odj_dir_lock *lock;	/* the journal's directory */
 	int intent_fd;
 };
 
@@ -117,9 +116,6 @@ static int journal_destructor(struct odj_journal *j)
 	if (j->intent_fd != -1) {
 		close(j->intent_fd);
 	}
-	if (j->lock_fd != -1) {
-		close(j->lock_fd);
-	}
 	return 0;
 }
 
@@ -128,11 +124,11 @@ NTSTATUS odj_journal_lock(TALLOC_CTX *mem_ctx, const char *path,
 {
 	struct odj_journal *j = talloc_zero(mem_ctx, struct odj_journal);
 	char *dir = NULL, *slash = NULL;
+	NTSTATUS status;
 
 	if (j == NULL) {
 		return NT_STATUS_NO_MEMORY;
 	}
-	j->lock_fd = -1;
 	j->intent_fd = -1;
 	talloc_set_destructor(j, journal_destructor);
 	j->path = talloc_strdup(j, path);
@@ -144,14 +140,11 @@ NTSTATUS odj_journal_lock(TALLOC_CTX *mem_ctx, const char *path,
 	}
 	*(slash == dir ? slash + 1 : slash) = '\0';
 	/* one join (or recovery) at a time per journal */
-	j->lock_fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (j->lock_fd == -1 || flock(j->lock_fd, LOCK_EX) != 0) {
-		int err = errno;
-
-		odj_why(mem_ctx, why, "cannot lock %s: %s", dir,
-			strerror(err));
+	status = odj_dir_lock(j, dir, &j->lock, why);
+	if (!NT_STATUS_IS_OK(status)) {
+		odj_why_move(mem_ctx, why);
 		TALLOC_FREE(j);
-		return map_nt_error_from_unix_common(err);
+		return status;
 	}
 	/* a journal a kill left half written (never in place) */
 	odj_remove_stale_tmp(j->path);

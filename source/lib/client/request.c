@@ -50,9 +50,7 @@ struct request_state {
 	size_t num_changes;
 	NTTIME now;
 	const char *salt;
-	const char *keytab;		/* Samba's keytab, here */
-	const char *sssd_keytab;	/* the system keytab, here */
-	const char *sssd_keytab_image;	/* the same, as the image sees it */
+	struct odj_join_keytabs kt;	/* where the keys go */
 	struct secrets_domain_info1_password *pw;
 	struct odj_secrets_db *db;
 	struct secrets_domain_info1 *previous;
@@ -62,6 +60,7 @@ struct request_state {
 	struct odj_staged_set *set;
 	struct odj_journal *journal;
 	const char *journal_path;
+	size_t journal_dirs;		/* the set's directories, for it */
 	const char *config_path;	/* smb.conf as checked, if a file */
 	struct stat config_seen;
 	bool committed;
@@ -93,137 +92,6 @@ static NTSTATUS lp_path(struct request_state *st, TALLOC_CTX *ctx,
 		return map_nt_error_from_unix_common(err);
 	}
 	return NT_STATUS_OK;
-}
-
-static const char *strip_file_prefix(const char *name)
-{
-	if (strncmp(name, "FILE:", 5) == 0) {
-		return name + 5;
-	}
-	if (strncmp(name, "WRFILE:", 7) == 0) {
-		return name + 7;
-	}
-	return name;
-}
-
-/*
- * The system keytab: KRB5_KTNAME or krb5.conf's default; in an image
- * root, /etc/krb5.keytab (this system's settings are not the image's)
- */
-static NTSTATUS system_keytab(struct request_state *st, TALLOC_CTX *ctx,
-			      const char **kt)
-{
-	char name[PATH_MAX];
-	krb5_error_code ret;
-
-	if (st->root != NULL) {
-		*kt = "/etc/krb5.keytab";
-		return NT_STATUS_OK;
-	}
-	ret = krb5_kt_default_name(st->k5, name, sizeof(name));
-	if (ret != 0) {
-		const char *msg = krb5_get_error_message(st->k5, ret);
-
-		odj_why(ctx, st->why, "no default keytab: %s", msg);
-		krb5_free_error_message(st->k5, msg);
-		return NT_STATUS_INTERNAL_ERROR;
-	}
-	*kt = talloc_strdup(ctx, name);
-	return *kt != NULL ? NT_STATUS_OK : NT_STATUS_NO_MEMORY;
-}
-
-/*
- * A keytab name as a path here: FILE: only, absolute; a symbolic link
- * is replaced where it points to (inside the root)
- */
-static NTSTATUS keytab_path(struct request_state *st, TALLOC_CTX *ctx,
-			    const char *kt, bool given, const char **here)
-{
-	char name[PATH_MAX];
-
-	kt = strip_file_prefix(kt);
-	if (kt[0] != '/' || strchr(kt, ':') != NULL) {
-		odj_why(ctx, st->why, "keytab '%s': give an absolute path of "
-			"a FILE keytab", kt);
-		return NT_STATUS_OBJECT_PATH_SYNTAX_BAD;
-	}
-	if (given) {
-		return odj_root_arg_path(ctx, st->root, kt, "keytab", here,
-					 st->why);
-	}
-	if (st->root != NULL) {
-		return lp_path(st, ctx, kt, here);
-	}
-	*here = talloc_strdup(ctx, realpath(kt, name) != NULL ? name : kt);
-	return *here != NULL ? NT_STATUS_OK : NT_STATUS_NO_MEMORY;
-}
-
-/* SSSD's keytab: keytab= or the system keytab */
-static NTSTATUS choose_sssd_keytab(struct request_state *st, TALLOC_CTX *ctx)
-{
-	const char *kt = st->r->keytab;
-	NTSTATUS status = NT_STATUS_OK;
-
-	if (kt == NULL) {
-		status = system_keytab(st, ctx, &kt);
-	}
-	if (NT_STATUS_IS_OK(status)) {
-		status = keytab_path(st, ctx, kt, st->r->keytab != NULL,
-				     &st->sssd_keytab);
-	}
-	if (!NT_STATUS_IS_OK(status)) {
-		return status;
-	}
-	/* sssd.conf names it as the image sees it */
-	st->sssd_keytab_image = st->sssd_keytab;
-	if (st->root != NULL) {
-		size_t n = strlen(odj_root_dir(st->root));
-
-		st->sssd_keytab_image = st->sssd_keytab + n;
-	}
-	return NT_STATUS_OK;
-}
-
-/* Where "kerberos method" says Samba looks for its keys */
-static NTSTATUS choose_keytab(struct request_state *st, TALLOC_CTX *ctx)
-{
-	struct odj_request_result *res = st->res;
-	const char *method = odj_lp_get(ctx, st->lp_ctx, "kerberos method");
-	const char *kt = st->r->client == ODJ_CLIENT_BOTH ? NULL :
-			 st->r->keytab;
-	NTSTATUS status = NT_STATUS_OK;
-
-	if (method == NULL) {
-		return NT_STATUS_NO_MEMORY;
-	}
-	if (kt == NULL && strcmp(method, "dedicated keytab") == 0) {
-		kt = odj_lp_get(ctx, st->lp_ctx, "dedicated keytab file");
-		if (kt == NULL || kt[0] == '\0') {
-			res->keytab_note = "none written: 'kerberos method = "
-				"dedicated keytab' but no 'dedicated keytab "
-				"file'";
-			return NT_STATUS_OK;
-		}
-	} else if (kt == NULL && (strcmp(method, "system keytab") == 0 ||
-				  strcmp(method, "secrets and keytab") == 0)) {
-		status = system_keytab(st, ctx, &kt);
-	} else if (kt == NULL && st->r->client == ODJ_CLIENT_BOTH) {
-		return NT_STATUS_OK;	/* SSSD's keytab is written */
-	} else if (kt == NULL) {
-		res->keytab_note = "none written: with 'kerberos method = "
-			"secrets only' Samba takes its keys from secrets.tdb; "
-			"keytab=PATH writes one";
-		return NT_STATUS_OK;
-	}
-	if (NT_STATUS_IS_OK(status)) {
-		status = keytab_path(st, ctx, kt, kt == st->r->keytab,
-				     &st->keytab);
-	}
-	if (NT_STATUS_IS_OK(status) && st->sssd_keytab != NULL &&
-	    strcmp(st->keytab, st->sssd_keytab) == 0) {
-		st->keytab = NULL;	/* one keytab for both */
-	}
-	return status;
 }
 
 static const char *join_text(TALLOC_CTX *ctx, const char *domain,
@@ -529,20 +397,29 @@ static void rotation(struct request_state *st, TALLOC_CTX *ctx)
 		return;
 	}
 	st->res->rotates_at_first_contact = true;
-	if (st->keytab != NULL) {
+	if (st->kt.samba != NULL) {
 		st->res->keytab_note = "winbindd's first-contact password "
 			"change does not update this keytab ('kerberos "
 			"method = secrets only')";
 	}
 }
 
-/* Before the commit: nothing of the join is visible; secrets.tdb back */
+/*
+ * Before the commit: nothing of the join is visible; secrets.tdb back.
+ * The staged files go before the intent that names them, the directory
+ * made for the journal after it (it held the journal).
+ */
 static void rollback(struct request_state *st, TALLOC_CTX *mem_ctx)
 {
-	TALLOC_FREE(st->set);	/* the staged files, the directories made */
+	if (st->set != NULL) {
+		struct odj_staged_mark keep = { .dirs = st->journal_dirs };
+
+		odj_staged_set_back(st->set, &keep);
+	}
 	if (st->journal != NULL && !st->committed) {
 		odj_journal_abandon(st->journal, NULL);	/* the intent */
 	}
+	TALLOC_FREE(st->set);	/* the journal's directories, if made */
 	if (st->db != NULL && !st->committed &&
 	    !odj_secrets_db_abort(st->db) && st->why != NULL &&
 	    *st->why != NULL) {
@@ -593,6 +470,7 @@ static NTSTATUS lock_and_recover(struct request_state *st, TALLOC_CTX *ctx)
 	*slash = '\0';
 	/* the state directory, made (0755) as smbd would make it */
 	status = odj_staged_set_mkdir(st->set, dir, 0755, st->why);
+	st->journal_dirs = odj_staged_set_num_dirs(st->set);
 	if (NT_STATUS_IS_OK(status)) {
 		status = odj_journal_lock(ctx, st->journal_path, &st->journal,
 					  st->why);
@@ -642,11 +520,10 @@ static NTSTATUS prepare_keys(struct request_state *st, TALLOC_CTX *ctx)
 	status = odj_secrets_password(ctx, st->k5, j->machine_password,
 				      st->salt, st->now, server, &st->pw,
 				      st->why);
-	if (NT_STATUS_IS_OK(status) && sssd_side(st)) {
-		status = choose_sssd_keytab(st, ctx);
-	}
-	if (NT_STATUS_IS_OK(status) && samba_side(st)) {
-		status = choose_keytab(st, ctx);
+	if (NT_STATUS_IS_OK(status)) {
+		status = odj_join_keytabs(ctx, st->k5, st->lp_ctx, st->root,
+					  st->r, &st->kt, st->why);
+		st->res->keytab_note = st->kt.note;
 	}
 	return status;
 }
@@ -709,7 +586,7 @@ static NTSTATUS request_run(struct request_state *st, TALLOC_CTX *ctx)
 	}
 	if (NT_STATUS_IS_OK(status) && sssd_side(st)) {
 		status = odj_sssd_stage(ctx, st->root, st->r,
-					st->sssd_keytab_image, st->set,
+					st->kt.sssd_image, st->set,
 					st->res, st->why);
 	}
 	if (NT_STATUS_IS_OK(status) && samba_side(st)) {
@@ -718,11 +595,11 @@ static NTSTATUS request_run(struct request_state *st, TALLOC_CTX *ctx)
 	if (NT_STATUS_IS_OK(status) && st->num_changes > 0) {
 		status = stage_config(st, ctx);
 	}
-	if (NT_STATUS_IS_OK(status) && st->sssd_keytab != NULL) {
-		status = stage_keytab(st, ctx, st->sssd_keytab);
+	if (NT_STATUS_IS_OK(status) && st->kt.sssd != NULL) {
+		status = stage_keytab(st, ctx, st->kt.sssd);
 	}
-	if (NT_STATUS_IS_OK(status) && st->keytab != NULL) {
-		status = stage_keytab(st, ctx, st->keytab);
+	if (NT_STATUS_IS_OK(status) && st->kt.samba != NULL) {
+		status = stage_keytab(st, ctx, st->kt.samba);
 	}
 	if (NT_STATUS_IS_OK(status)) {
 		status = commit_all(st);
@@ -928,8 +805,8 @@ NTSTATUS odj_request(TALLOC_CTX *mem_ctx,
 	}
 	if (NT_STATUS_IS_OK(status)) {
 		rotation(&st, tmp_ctx);
-		st.res->keytab = talloc_strdup(st.res, st.sssd_keytab != NULL ?
-					       st.sssd_keytab : st.keytab);
+		st.res->keytab = talloc_strdup(st.res, st.kt.sssd != NULL ?
+					       st.kt.sssd : st.kt.samba);
 		odj_extensions_update_ca(st.root, r, st.res);
 		store_site(&st, tmp_ctx);
 	}

@@ -34,7 +34,6 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <stdio.h>
-#include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/sendfile.h>
 #include <sys/stat.h>
@@ -56,7 +55,8 @@ struct odj_secrets_db {
 	size_t snapshot_len;
 	bool in_transaction;
 	bool committed;
-	int lock_fd;			/* the directory, flock()ed */
+	/* the directory, locked (a child: released after the destructor) */
+	struct odj_dir_lock *lock;
 };
 
 static NTSTATUS errno_fail(TALLOC_CTX *ctx, char **why, int err,
@@ -228,10 +228,6 @@ static int db_destructor(struct odj_secrets_db *db)
 		close(db->snapshot_fd);
 		db->snapshot_fd = -1;
 	}
-	if (db->lock_fd != -1) {
-		close(db->lock_fd);	/* releases the flock() */
-		db->lock_fd = -1;
-	}
 	return 0;
 }
 
@@ -240,7 +236,6 @@ static NTSTATUS lock_dir(struct odj_secrets_db *db, char **why)
 {
 	char *dir = talloc_strdup(db, db->path);
 	char *slash = dir != NULL ? strrchr(dir, '/') : NULL;
-	int ret;
 
 	if (dir == NULL) {
 		return NT_STATUS_NO_MEMORY;
@@ -253,19 +248,7 @@ static NTSTATUS lock_dir(struct odj_secrets_db *db, char **why)
 	if (dir == NULL) {
 		return NT_STATUS_NO_MEMORY;
 	}
-	db->lock_fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (db->lock_fd == -1) {
-		return errno_fail(db, why, errno, "cannot open the directory of",
-				  db->path);
-	}
-	do {
-		ret = flock(db->lock_fd, LOCK_EX);
-	} while (ret != 0 && errno == EINTR);
-	if (ret != 0) {
-		return errno_fail(db, why, errno, "cannot lock the directory of",
-				  db->path);
-	}
-	return NT_STATUS_OK;
+	return odj_dir_lock(db, dir, &db->lock, why);
 }
 
 static NTSTATUS create_tmp_db(struct odj_secrets_db *db, char **why)
@@ -304,7 +287,6 @@ NTSTATUS odj_secrets_db_open(TALLOC_CTX *mem_ctx,
 	if (db == NULL) {
 		return NT_STATUS_NO_MEMORY;
 	}
-	db->lock_fd = -1;
 	db->snapshot_fd = -1;
 	talloc_set_destructor(db, db_destructor);
 	db->path = talloc_strdup(db, path);

@@ -10,6 +10,7 @@
 #include "odj/dc.h"
 #include "odj/batch.h"
 #include "odj/extensions.h"
+#include "odj/lifecycle.h"
 #include "odj/rodc.h"
 
 #include <ldb.h>
@@ -266,5 +267,66 @@ NTSTATUS odj_policy_fetch_gpo(TALLOC_CTX *mem_ctx,
 			      DATA_BLOB *bytes,
 			      char **why);
 
+/*
+ * life_kdc.c: whether a password works, by a Kerberos AS exchange with
+ * the KDC at @p address (numeric) and @p port (NULL: 88) for @p realm,
+ * with MIT krb5 and a profile of its own (the host's krb5.conf is not
+ * read), without a logon.
+ */
+struct odj_kdc;
+
+enum odj_kdc_answer {
+	ODJ_KDC_ACCEPTED = 0,		/* the password works */
+	ODJ_KDC_WRONG_PASSWORD,		/* preauthentication failed */
+	ODJ_KDC_NO_PRINCIPAL,		/* the KDC knows no such account */
+	ODJ_KDC_REVOKED,		/* disabled, locked out, expired */
+	ODJ_KDC_UNAVAILABLE,		/* no answer, or cannot answer */
+	ODJ_KDC_OTHER,			/* any other error */
+};
+
+NTSTATUS odj_kdc_new(TALLOC_CTX *mem_ctx, const char *address,
+		     const char *port, const char *realm,
+		     struct odj_kdc **kdc, char **why);
+/* An AS exchange as @p account (NAME$); no ticket is kept */
+struct tevent_req *odj_kdc_check_send(TALLOC_CTX *mem_ctx,
+				      struct tevent_context *ev,
+				      struct odj_kdc *kdc,
+				      const char *account,
+				      const char *password);
+/* @p detail: the KDC's (or the transport's) words */
+NTSTATUS odj_kdc_check_recv(struct tevent_req *req, TALLOC_CTX *mem_ctx,
+			    enum odj_kdc_answer *answer, char **detail);
+
+/*
+ * password.c: a new machine password (printable ASCII from the CSPRNG,
+ * wiped when freed), and a password as unicodePwd's value ([MS-ADTS]
+ * 3.1.1.3.1.5: in double quotes, UTF-16LE, wiped when freed)
+ */
+struct ldb_val;
+char *odj_machine_password_new(TALLOC_CTX *mem_ctx);
+bool odj_unicode_pwd(TALLOC_CTX *mem_ctx, const char *password,
+		     struct ldb_val *val);
+
+/*
+ * account.c: a computer account as LDAP sees it.  The add message of a
+ * new one (objectClass computer, workstation trust, dNSHostName, HOST/
+ * and RestrictedKrbHost/ SPNs, AES and RC4 enctypes, the password), the
+ * password reset of a reused one; whether an entry is a workstation
+ * account, and its SID, RID and objectGUID (false if any is missing).
+ */
+struct ldb_message *odj_account_add_msg(TALLOC_CTX *mem_ctx,
+					struct ldb_dn *dn,
+					const char *machine,
+					const char *dns_host,
+					const char *sam,
+					const char *password);
+struct ldb_message *odj_account_password_msg(TALLOC_CTX *mem_ctx,
+					     struct ldb_dn *dn,
+					     const char *password);
+bool odj_account_is_workstation(const struct ldb_message *msg);
+bool odj_account_identity(TALLOC_CTX *mem_ctx,
+			  const struct ldb_message *msg,
+			  struct ODJ_SID **sid, uint32_t *rid,
+			  struct GUID *guid);
 
 #endif /* _ODJ_DC_PRIVATE_H_ */

@@ -377,3 +377,15 @@ NTSTATUS odj_ldb_delete_sync(TALLOC_CTX *mem_ctx,
 	}
 	return status;
 }
+
+/* A machine account, by its DN (provision.c's and lifecycle's) */
+NTSTATUS odj_account_delete(TALLOC_CTX *mem_ctx,
+			    struct odj_dc *dc,
+			    const char *dn,
+			    char **why)
+{
+	struct ldb_context *ldb = odj_dc_ldb(dc);
+
+	return odj_ldb_delete_sync(mem_ctx, odj_dc_ev(dc), ldb,
+				   ldb_dn_new(mem_ctx, ldb, dn), why);
+}

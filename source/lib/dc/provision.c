@@ -18,17 +18,9 @@
 #include <ldb.h>
 #include <tevent.h>
 #include <util/tevent_ntstatus.h>
-#include <gnutls/gnutls.h>
-#include <gnutls/crypto.h>
 
-/* Windows machine passwords: 120 UTF-16 characters */
-#define MACHINE_PASSWORD_LENGTH 120
-/* [MS-SAMR] 2.2.1.12: UF_WORKSTATION_TRUST_ACCOUNT */
-#define UF_WORKSTATION_TRUST_ACCOUNT 0x00001000
 /* [MS-DTYP] 2.4.2.4: DOMAIN_GROUP_RID_ADMINS */
 #define DOMAIN_RID_ADMINS 512
-/* RC4-HMAC | AES128 | AES256, what a joined Windows client sets */
-#define MACHINE_ENCTYPES "28"
 
 /* what the conflict search reads: what reuse needs to decide */
 static const char * const account_attrs[] = {
@@ -85,56 +77,6 @@ NTSTATUS odj_provision_check(TALLOC_CTX *mem_ctx,
 	}
 	/* a blob that cannot be written must fail before the DC changes */
 	return odj_file_check_target(mem_ctx, r->savefile, r->overwrite, why);
-}
-
-/* Printable ASCII from the CSPRNG: 120 characters, ~780 bits. */
-static char *random_password(TALLOC_CTX *mem_ctx)
-{
-	uint8_t rnd[MACHINE_PASSWORD_LENGTH];
-	char *pw = NULL;
-	size_t i;
-
-	pw = talloc_zero_array(mem_ctx, char, MACHINE_PASSWORD_LENGTH + 1);
-	if (pw == NULL) {
-		return NULL;
-	}
-	odj_wipe_on_free(pw);
-	for (i = 0; i < MACHINE_PASSWORD_LENGTH; i++) {
-		/* rejection sampling keeps the 94 characters uniform */
-		do {
-			if (gnutls_rnd(GNUTLS_RND_KEY, &rnd[i], 1) != 0) {
-				TALLOC_FREE(pw);
-				return NULL;
-			}
-		} while (rnd[i] >= 188);
-		pw[i] = 0x21 + rnd[i] % 94;
-	}
-	explicit_bzero(rnd, sizeof(rnd));
-	return pw;
-}
-
-/* unicodePwd: the password in double quotes, UTF-16LE ([MS-ADTS] 3.1.1.3.1.5) */
-static bool unicode_pwd(TALLOC_CTX *mem_ctx, const char *password,
-			struct ldb_val *val)
-{
-	char *quoted = talloc_asprintf(mem_ctx, "\"%s\"", password);
-	void *utf16 = NULL;
-	size_t len = 0;
-	bool ok;
-
-	if (quoted == NULL) {
-		return false;
-	}
-	odj_wipe_on_free(quoted);
-	ok = convert_string_talloc(mem_ctx, CH_UTF8, CH_UTF16LE, quoted,
-				   strlen(quoted), &utf16, &len);
-	TALLOC_FREE(quoted);
-	if (!ok) {
-		return false;
-	}
-	odj_wipe_on_free(utf16);
-	*val = data_blob_const(utf16, len);
-	return true;
 }
 
 static bool fill_names(struct odj_provision_state *state)
@@ -231,7 +173,7 @@ struct tevent_req *odj_provision_send(TALLOC_CTX *mem_ctx,
 			*p = tolower((unsigned char)*p);
 		}
 	} else {
-		state->password = random_password(state);
+		state->password = odj_machine_password_new(state);
 	}
 	if (tevent_req_nomem(state->password, req)) {
 		return tevent_req_post(req, ev);
@@ -289,40 +231,11 @@ static void provision_add(struct tevent_req *req)
 		req, struct odj_provision_state);
 	struct tevent_req *subreq = NULL;
 	struct ldb_message *msg = NULL;
-	struct ldb_val pwd;
-	char *spn[4];
-	int ret = LDB_SUCCESS;
-	int i;
 
-	msg = ldb_msg_new(state);
+	msg = odj_account_add_msg(state, state->dn, state->machine,
+				  state->dns_host, state->sam,
+				  state->password);
 	if (tevent_req_nomem(msg, req)) {
-		return;
-	}
-	msg->dn = state->dn;
-	spn[0] = talloc_asprintf(msg, "HOST/%s", state->machine);
-	spn[1] = talloc_asprintf(msg, "HOST/%s", state->dns_host);
-	spn[2] = talloc_asprintf(msg, "RestrictedKrbHost/%s", state->machine);
-	spn[3] = talloc_asprintf(msg, "RestrictedKrbHost/%s",
-				 state->dns_host);
-	if (!unicode_pwd(msg, state->password, &pwd)) {
-		tevent_req_oom(req);
-		return;
-	}
-	ret |= ldb_msg_add_string(msg, "objectClass", "computer");
-	ret |= ldb_msg_add_string(msg, "sAMAccountName", state->sam);
-	ret |= ldb_msg_add_fmt(msg, "userAccountControl", "%u",
-			       UF_WORKSTATION_TRUST_ACCOUNT);
-	ret |= ldb_msg_add_string(msg, "dNSHostName", state->dns_host);
-	for (i = 0; i < 4; i++) {
-		ret |= spn[i] == NULL ? LDB_ERR_OPERATIONS_ERROR :
-			ldb_msg_add_string(msg, "servicePrincipalName",
-					   spn[i]);
-	}
-	ret |= ldb_msg_add_string(msg, "msDS-SupportedEncryptionTypes",
-				  MACHINE_ENCTYPES);
-	ret |= ldb_msg_add_value(msg, "unicodePwd", &pwd, NULL);
-	if (ret != LDB_SUCCESS) {
-		tevent_req_oom(req);
 		return;
 	}
 	subreq = odj_ldb_add_send(state, state->ev, state->ldb, msg);
@@ -339,24 +252,9 @@ static void provision_set_password(struct tevent_req *req)
 		req, struct odj_provision_state);
 	struct tevent_req *subreq = NULL;
 	struct ldb_message *msg = NULL;
-	struct ldb_val pwd;
-	int ret;
 
-	msg = ldb_msg_new(state);
+	msg = odj_account_password_msg(state, state->dn, state->password);
 	if (tevent_req_nomem(msg, req)) {
-		return;
-	}
-	msg->dn = state->dn;
-	if (!unicode_pwd(msg, state->password, &pwd)) {
-		tevent_req_oom(req);
-		return;
-	}
-	ret = ldb_msg_add_value(msg, "unicodePwd", &pwd, NULL);
-	if (ret == LDB_SUCCESS) {
-		msg->elements[0].flags = LDB_FLAG_MOD_REPLACE;
-	}
-	if (ret != LDB_SUCCESS) {
-		tevent_req_oom(req);
 		return;
 	}
 	subreq = odj_ldb_modify_send(state, state->ev, state->ldb, msg);
@@ -366,45 +264,14 @@ static void provision_set_password(struct tevent_req *req)
 	tevent_req_set_callback(subreq, provision_password_set, req);
 }
 
-static bool is_computer(const struct ldb_message *msg)
-{
-	struct ldb_message_element *oc = NULL;
-	unsigned int i;
-	unsigned int uac;
-
-	oc = ldb_msg_find_element(msg, "objectClass");
-	uac = ldb_msg_find_attr_as_uint(msg, "userAccountControl", 0);
-	for (i = 0; oc != NULL && i < oc->num_values; i++) {
-		if (strcasecmp((const char *)oc->values[i].data,
-			       "computer") == 0) {
-			return (uac & UF_WORKSTATION_TRUST_ACCOUNT) != 0;
-		}
-	}
-	return false;
-}
-
 /* objectSid and objectGUID of the account into the result */
 static bool take_identity(struct odj_provision_state *state,
 			  const struct ldb_message *msg)
 {
 	struct odj_provision_result *res = state->result;
-	const struct ldb_val *sid = ldb_msg_find_ldb_val(msg, "objectSid");
-	const struct ldb_val *guid = ldb_msg_find_ldb_val(msg, "objectGUID");
-	DATA_BLOB g;
 
-	res->machine_sid = talloc_zero(res, struct ODJ_SID);
-	if (res->machine_sid == NULL || sid == NULL || guid == NULL) {
-		return false;
-	}
-	if (!odj_sid_from_blob(res->machine_sid, sid->data, sid->length,
-			       res->machine_sid) ||
-	    res->machine_sid->SubAuthorityCount == 0) {
-		return false;
-	}
-	res->rid = res->machine_sid->SubAuthority[
-		res->machine_sid->SubAuthorityCount - 1];
-	g = data_blob_const(guid->data, guid->length);
-	return NT_STATUS_IS_OK(GUID_from_data_blob(&g, &res->object_guid));
+	return odj_account_identity(res, msg, &res->machine_sid, &res->rid,
+				    &res->object_guid);
 }
 
 /* Add a line to the result's warnings. */
@@ -494,7 +361,7 @@ static void provision_searched(struct tevent_req *subreq)
 			       state->sam, ldb_dn_get_linearized(state->dn));
 		return;
 	}
-	if (!is_computer(res->msgs[0])) {
+	if (!odj_account_is_workstation(res->msgs[0])) {
 		provision_fail(req, NT_STATUS_USER_EXISTS,
 			       "%s (%s) exists but is not a workstation "
 			       "account; refusing to reuse it", state->sam,
@@ -1009,15 +876,4 @@ NTSTATUS odj_provision(TALLOC_CTX *mem_ctx,
 	status = odj_provision_recv(req, mem_ctx, result, why);
 	TALLOC_FREE(req);
 	return status;
-}
-
-NTSTATUS odj_account_delete(TALLOC_CTX *mem_ctx,
-			    struct odj_dc *dc,
-			    const char *dn,
-			    char **why)
-{
-	struct ldb_context *ldb = odj_dc_ldb(dc);
-
-	return odj_ldb_delete_sync(mem_ctx, odj_dc_ev(dc), ldb,
-				   ldb_dn_new(mem_ctx, ldb, dn), why);
 }

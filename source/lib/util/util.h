@@ -100,6 +100,15 @@ int odj_tmp_create(TALLOC_CTX *mem_ctx, const char *path, char **tmp_path);
  */
 void odj_remove_stale_tmp(const char *path);
 
+/*
+ * dirlock.c: an exclusive flock() on @p dir until @p lock is freed; a
+ * directory this process has locked already is not locked again (a
+ * reference to the first lock: see dirlock.c)
+ */
+struct odj_dir_lock;
+NTSTATUS odj_dir_lock(TALLOC_CTX *mem_ctx, const char *dir,
+		      struct odj_dir_lock **lock, char **why);
+
 /* fsync() the directory that holds @p path: a rename in it is durable */
 void odj_fsync_dir(const char *path);
 
