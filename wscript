@@ -262,6 +262,11 @@ def build(bld):
                 linkflags=['-Wl,--as-needed'],
                 env=whole(),
                 use=client_use)
+    # odj rodc-preload's python3-samba helper, beside odj-dc (which
+    # finds it there, in the build tree as where it is installed)
+    bld(rule='cp ${SRC} ${TGT} && chmod 755 ${TGT}',
+        source='source/rodc/odj-rodc-preload',
+        target='odj-rodc-preload')
     bld.program(source=cli_sources + dc_cli_sources,
                 target='odj-dc',
                 includes=gen_inc + ['source/cli'],
@@ -428,6 +433,10 @@ def install_build(bld):
     # samba.gp extensions (requestodj runs it)
     bld.install_as('${ODJ_LIBEXECDIR}/odj-gp-apply',
                    'source/gp/odj-gp-apply', chmod=0o755)
+    # odj rodc-preload's helper (python3-samba's DRS replication client),
+    # beside odj-dc
+    bld.install_as('${ODJ_LIBEXECDIR}/odj-rodc-preload',
+                   'source/rodc/odj-rodc-preload', chmod=0o755)
     if bld.env.ODJ_MAN:
         bld.install_files('${MANDIR}/man8',
                           bld.path.find_or_declare('docs/odj.8'))

@@ -265,6 +265,7 @@ static void json_result(const struct odj_cli *cli, const struct odj_join *j,
 	odj_cli_doc_str(cli, "site", j->site);
 	odj_cli_doc_set(cli, "site_persistent",
 			json_boolean(j->site_persistent));
+	odj_cli_doc_str(cli, "site_cache", res->site_cache);
 	odj_cli_doc_set(cli, "notes", jstr_list(j->notes));
 	odj_cli_doc_set(cli, "root_cas", jstr_list(res->trust_files));
 	odj_cli_doc_set(cli, "machine_certificates",
@@ -369,6 +370,10 @@ static void print_result(const struct odj_join *j,
 		printf("site: %s%s\n", j->site, j->site_persistent ?
 		       " (persistent; winbindd looks its site up itself)" :
 		       "");
+	}
+	if (res->site_cache != NULL) {
+		printf("site %s stored for Samba's DC locator: %s\n",
+		       j->site, res->site_cache);
 	}
 	for (i = 0; j->notes != NULL && j->notes[i] != NULL; i++) {
 		printf("note: %s\n", j->notes[i]);

@@ -52,6 +52,8 @@ static const struct odj_subcommand subcommands[] = {
 	  "Write a blob from known values, with no DC contact" },
 	{ "unattend", NULL, odj_cmd_unattend,
 	  "Write the Windows answer file (unattend.xml) of a blob" },
+	{ "rodc-preload", NULL, DC_SIDE(odj_cmd_rodc_preload),
+	  "Cache machines' passwords on this read-only DC (RODC)" },
 	{ "recover", NULL, odj_cmd_recover,
 	  "Finish or roll back a join a kill interrupted" },
 	{ "verify", NULL, DC_SIDE(odj_cmd_verify),

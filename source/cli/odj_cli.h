@@ -8,6 +8,7 @@
 
 #include <stdbool.h>
 #include <stdio.h>
+#include <time.h>
 #include <talloc.h>
 #include "odj.h"
 
@@ -198,6 +199,22 @@ bool odj_cli_provision_request(const struct odj_cli *cli,
 			       const struct odj_args *args,
 			       struct odj_provision_request *r);
 
+/*
+ * The progress bar of batch= and rodc-preload (dc/progress.c), drawn on
+ * standard error only when it is a terminal (tty)
+ */
+struct odj_progress {
+	struct timespec start;
+	bool tty;
+	bool shown;
+	double last_draw;
+};
+void odj_progress_start(struct odj_progress *p);
+double odj_progress_elapsed(const struct odj_progress *p);
+void odj_progress_clear(struct odj_progress *p);
+void odj_progress_draw(struct odj_progress *p, size_t done, size_t total,
+		       size_t failed);
+
 /* A provisioning's warnings: on stderr, or in the --json document */
 void odj_cli_print_warnings(const struct odj_cli *cli,
 			    const char * const *warnings);
@@ -222,6 +239,23 @@ int odj_cli_extensions(struct odj_cli *cli, struct odj_dc *dc,
 		   const struct odj_args *args,
 		   struct odj_provision_request *r);
 /*
+ * provision's rodc= and rodc_group= (dc/rodc.c): the RODCs read and
+ * checked before any write, as r->rodc (NULL when not given), and the
+ * blob's site defaulted to the first RODC's; ODJ_EXIT_OK or the exit code.
+ * Then what to pre-populate where: for one machine (on @p out, or in
+ * the --json document), and for a batch.
+ */
+int odj_cli_rodc(struct odj_cli *cli, struct odj_dc *dc,
+		 const struct odj_args *args,
+		 struct odj_provision_request *r);
+void odj_cli_rodc_single(const struct odj_cli *cli, const struct odj_dc *dc,
+			 const struct odj_provision_request *r,
+			 const struct odj_provision_result *res, FILE *out);
+void odj_cli_rodc_batch(const struct odj_cli *cli, const struct odj_dc *dc,
+			const struct odj_rodc_policy *policy,
+			const struct odj_batch_result *results, size_t num,
+			const char *report, const char *savedir);
+/*
  * Which DC a provisioning talks to and why: on stderr when the locator
  * chose it, in the --json document ("dc_choices") always
  */
@@ -231,6 +265,8 @@ int odj_cmd_requestodj(struct odj_cli *cli);
 /* provision batch=FILE: called by odj_cmd_provision with its arguments */
 int odj_cmd_provision_batch(struct odj_cli *cli, const struct odj_args *args);
 int odj_cmd_unattend(struct odj_cli *cli);
+/* odj-dc only: passwords into this RODC's cache (dc/cmd_rodc_preload.c) */
+int odj_cmd_rodc_preload(struct odj_cli *cli);
 int odj_cmd_recover(struct odj_cli *cli);
 /* -s as if given (odj_cli_done() frees it) */
 bool odj_cli_set_configfile(struct odj_cli *cli, const char *path);

@@ -12,6 +12,7 @@
  *   odj/batch.h       provisioning many machines
  *   odj/extensions.h  the 2012 extensions on the DC side
  *   odj/lifecycle.h   what became of blobs: verify, status, expire
+ *   odj/rodc.h        branch offices: RODCs, their passwords
  *
  * `odj` (the client program) links util, codec and client only; DC code
  * is out of its reach (the link fails).  `odj-dc` links everything.
@@ -45,5 +46,6 @@
 #include "odj/batch.h"
 #include "odj/extensions.h"
 #include "odj/lifecycle.h"
+#include "odj/rodc.h"
 
 #endif /* _ODJ_H_ */

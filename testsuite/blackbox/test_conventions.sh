@@ -195,6 +195,7 @@ testit_grep "requestodj --help: loadfile" 'loadfile=VALUE +/LOADFILE' \
 	odj requestodj --help
 testit_grep "dump --help" 'Usage: odj dump' odj dump --help
 testit_grep "unattend --help" 'arch=VALUE' odj unattend --help
+testit_grep "rodc-preload --help" 'savedir=VALUE' odj rodc-preload --help
 
 # --- --json: every subcommand, good and bad, against the schema
 # json NAME CHECK-ARGS -- ODJ-ARGS: the document validates (and the
@@ -247,6 +248,8 @@ json "composeodj printblob" -c composeodj -o true -k blob -- composeodj \
 json "composeodj, no values" -c composeodj -o false -- composeodj printblob
 json "unattend" -c unattend -o true -k xml -- unattend "$S/m.odj"
 json "unattend, garbage" -c unattend -o false -- unattend "$S/auth"
+json "rodc-preload, a writable DC's smb.conf" -c rodc-preload -o false -- \
+	rodc-preload "$N" -s "$ODJ_DC_SMBCONF"
 json "no subcommand" -o false --
 json "an unknown subcommand" -o false -- bogus
 json "--version" -o true -k odj_version -- --version

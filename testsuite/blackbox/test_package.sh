@@ -173,6 +173,7 @@ find "$X" -type f | sed "s|^$X||" | sort >"$S/installed"
 check "waf install --destdir: both programs, the man page, docs, the unit" \
 	'grep -qx /usr/bin/odj "$S/installed" &&
 	 grep -qx /usr/libexec/samba-odj/odj-dc "$S/installed" &&
+	 grep -qx /usr/libexec/samba-odj/odj-rodc-preload "$S/installed" &&
 	 grep -qx /usr/share/man/man8/odj.8 "$S/installed" &&
 	 grep -qx /usr/share/doc/samba-odj/README "$S/installed" &&
 	 grep -qx /usr/share/doc/samba-odj/design.md "$S/installed" &&

@@ -55,10 +55,12 @@ used_ips() {
 	fi
 }
 
+# ODJ_CLIENT_IP_MIN (default 11): where the search starts, so that
+# sessions sharing the machine can keep to their own addresses
 pick_ip() {
 	local used n
 	used=$(used_ips)
-	for n in $(seq 11 254); do
+	for n in $(seq "${ODJ_CLIENT_IP_MIN:-11}" 254); do
 		if ! printf '%s\n' "$used" | grep -qx "127.0.0.$n"; then
 			printf '127.0.0.%s\n' "$n"
 			return 0

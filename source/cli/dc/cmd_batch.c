@@ -17,65 +17,13 @@
 #include <tevent.h>
 #include <jansson.h>
 
-/* redraw the progress bar at most this often */
-#define PROGRESS_INTERVAL 0.1
-#define BAR_WIDTH 30
-
 struct batch_cli {
 	struct odj_cli *cli;
 	struct tevent_req *req;
-	struct timespec start;
-	bool tty;			/* stderr is a terminal: a bar */
-	bool bar_shown;
-	double last_draw;
+	struct odj_progress bar;
 	size_t failed;
 	int signals;
 };
-
-static double elapsed(const struct batch_cli *b)
-{
-	struct timespec now;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return (now.tv_sec - b->start.tv_sec) +
-	       (now.tv_nsec - b->start.tv_nsec) / 1e9;
-}
-
-static void clear_bar(struct batch_cli *b)
-{
-	if (b->bar_shown) {
-		fputs("\r\033[K", stderr);
-		b->bar_shown = false;
-		/* draw it again at the next chance */
-		b->last_draw = -PROGRESS_INTERVAL;
-	}
-}
-
-/* [#########.....] 120/200  60%  37.2/s  ETA 0:02  1 failed */
-static void draw_bar(struct batch_cli *b, size_t done, size_t total)
-{
-	double t = elapsed(b);
-	double rate = t > 0 ? done / t : 0;
-	size_t fill = total > 0 ? done * BAR_WIDTH / total : 0;
-	unsigned long eta = rate > 0 ? (total - done) / rate + 0.5 : 0;
-	char bar[BAR_WIDTH + 1];
-
-	if (done < total && t - b->last_draw < PROGRESS_INTERVAL) {
-		return;
-	}
-	b->last_draw = t;
-	memset(bar, '#', fill);
-	memset(bar + fill, '.', BAR_WIDTH - fill);
-	bar[BAR_WIDTH] = '\0';
-	fprintf(stderr, "\r\033[K[%s] %zu/%zu %3zu%% %6.1f/s ETA %lu:%02lu",
-		bar, done, total, total > 0 ? done * 100 / total : 100, rate,
-		eta / 60, eta % 60);
-	if (b->failed > 0) {
-		fprintf(stderr, "  %zu failed", b->failed);
-	}
-	fflush(stderr);
-	b->bar_shown = true;
-}
 
 static void print_machine(const struct odj_batch_result *r)
 {
@@ -101,19 +49,19 @@ static void progress(const struct odj_batch_result *r, size_t done,
 		b->failed++;	/* the machine's entry in the document says why */
 	} else if (r->status == ODJ_BATCH_FAILED) {
 		b->failed++;
-		clear_bar(b);
+		odj_progress_clear(&b->bar);
 		odj_cli_error(b->cli, "%s (line %u): %s", r->entry->name,
 			      r->entry->line, r->message != NULL ?
 			      r->message : "failed");
-	} else if (!b->tty && !b->cli->json) {
+	} else if (!b->bar.tty && !b->cli->json) {
 		print_machine(r);
 	}
 	if (r->warnings != NULL) {
-		clear_bar(b);
+		odj_progress_clear(&b->bar);
 		odj_cli_print_warnings(b->cli, r->warnings);
 	}
-	if (b->tty) {
-		draw_bar(b, done, total);
+	if (b->bar.tty) {
+		odj_progress_draw(&b->bar, done, total, b->failed);
 	} else {
 		fflush(stdout);
 	}
@@ -126,7 +74,7 @@ static void on_signal(struct tevent_context *ev, struct tevent_signal *se,
 	struct batch_cli *b = private_data;
 	size_t left = odj_batch_stop(b->req);
 
-	clear_bar(b);
+	odj_progress_clear(&b->bar);
 	b->signals++;
 	if (b->cli->json) {
 		odj_cli_warning(b->cli, "%s: launching no more machines",
@@ -320,14 +268,14 @@ static int finish(struct batch_cli *b, const struct odj_args *args,
 		.batch_file = odj_args_get(args, "batch"),
 		.savedir = odj_args_get(args, "savedir"),
 		.interrupted = interrupted,
-		.seconds = elapsed(b),
+		.seconds = odj_progress_elapsed(&b->bar),
 	};
 	struct odj_batch_summary s;
 	char *why = NULL;
 	NTSTATUS status;
 	int ret = ODJ_EXIT_OK;
 
-	clear_bar(b);
+	odj_progress_clear(&b->bar);
 	odj_batch_summarize(results, num, &s);
 	if (cli->json) {
 		json_t *tree = odj_batch_report_tree(&run, results, num);
@@ -376,7 +324,6 @@ int odj_cmd_provision_batch(struct odj_cli *cli, const struct odj_args *args)
 	struct odj_batch_result *results = NULL;
 	struct tevent_context *ev = NULL;
 	struct odj_dc **dcs = NULL;
-	const char *term = getenv("TERM");
 	size_t num = 0, num_results = 0;
 	char *why = NULL;
 	NTSTATUS status;
@@ -408,16 +355,19 @@ int odj_cmd_provision_batch(struct odj_cli *cli, const struct odj_args *args)
 	o.dcs = dcs;
 	o.savedir = odj_args_get(args, "savedir");
 	o.unattend_dir = odj_args_get(args, "unattend");
-	/* root CAs, template, policies: read once, before any account */
+	/* the RODCs, root CAs, template, policies: read once, before any
+	 * account */
+	ret = odj_cli_rodc(cli, dcs[0], args, &o.defaults);
+	if (ret != ODJ_EXIT_OK) {
+		return ret;
+	}
 	ret = odj_cli_extensions(cli, dcs[0], args, &o.defaults);
 	if (ret != ODJ_EXIT_OK) {
 		return ret;
 	}
 	o.progress = progress;
 	o.private_data = &b;
-	b.tty = isatty(STDERR_FILENO) && !(term != NULL &&
-					   strcmp(term, "dumb") == 0);
-	clock_gettime(CLOCK_MONOTONIC, &b.start);
+	odj_progress_start(&b.bar);
 
 	b.req = odj_batch_send(ctx, ev, &o, entries, num);
 	if (b.req == NULL || !catch_signals(ctx, ev, &b)) {
@@ -429,10 +379,12 @@ int odj_cmd_provision_batch(struct odj_cli *cli, const struct odj_args *args)
 	status = odj_batch_recv(b.req, ctx, &results, &num_results, &why);
 	if (!NT_STATUS_IS_OK(status) &&
 	    !NT_STATUS_EQUAL(status, NT_STATUS_CANCELLED)) {
-		clear_bar(&b);
+		odj_progress_clear(&b.bar);
 		return odj_cli_fail(cli, status, why);
 	}
-	return finish(&b, args, odj_dc_info(dcs[0])->dns_domain, results,
-		      num_results, NT_STATUS_EQUAL(status,
-						   NT_STATUS_CANCELLED));
+	ret = finish(&b, args, odj_dc_info(dcs[0])->dns_domain, results,
+		     num_results, NT_STATUS_EQUAL(status, NT_STATUS_CANCELLED));
+	odj_cli_rodc_batch(cli, dcs[0], o.defaults.rodc, results, num_results,
+			   odj_args_get(args, "report"), o.savedir);
+	return ret;
 }

@@ -44,6 +44,9 @@ static const struct odj_arg_spec provision_args[] = {
 	{ "report", "REPORT", false, "JSON report of a batch" },
 	{ "parallel", "PARALLEL", false, "requests in flight (batch)" },
 	{ "unattend", "UNATTEND", false, "directory for unattend.xml files" },
+	/* branch offices: read-only DCs */
+	{ "rodc", NULL, false, "RODCs to allow the password on, ,-separated" },
+	{ "rodc_group", NULL, false, "group the RODCs allow, to add it to" },
 	{ NULL },
 };
 
@@ -137,6 +140,7 @@ static NTSTATUS print_blob(DATA_BLOB ndr, void *private_data, char **why)
 
 /* The account made (or reused), as text or --json */
 static void print_result(struct odj_cli *cli, struct odj_dc *dc,
+			 const struct odj_provision_request *r,
 			 const struct odj_provision_result *res,
 			 const char *savefile)
 {
@@ -156,6 +160,7 @@ static void print_result(struct odj_cli *cli, struct odj_dc *dc,
 		odj_cli_doc_str(cli, "domain", info->dns_domain);
 		odj_cli_doc_str(cli, "dc", info->dc_name);
 		odj_cli_doc_str(cli, "savefile", savefile);
+		odj_cli_rodc_single(cli, dc, r, res, stdout);
 		return;
 	}
 	/* with printblob, stdout is the blob: report on stderr */
@@ -165,6 +170,8 @@ static void print_result(struct odj_cli *cli, struct odj_dc *dc,
 		info->dns_domain, info->dc_name,
 		savefile != NULL ? "; blob saved to " : "",
 		savefile != NULL ? savefile : "");
+	odj_cli_rodc_single(cli, dc, r, res,
+			    savefile != NULL ? stdout : stderr);
 }
 
 int odj_cmd_provision(struct odj_cli *cli)
@@ -238,6 +245,10 @@ int odj_cmd_provision(struct odj_cli *cli)
 		return odj_cli_fail(cli, status, why);
 	}
 	odj_cli_dc_choice(cli, dc, dcname == NULL);
+	ret = odj_cli_rodc(cli, dc, args, &r);
+	if (ret != ODJ_EXIT_OK) {
+		return ret;
+	}
 	ret = odj_cli_extensions(cli, dc, args, &r);
 	if (ret != ODJ_EXIT_OK) {
 		return ret;
@@ -247,6 +258,6 @@ int odj_cmd_provision(struct odj_cli *cli)
 		return odj_cli_fail(cli, status, why);
 	}
 	odj_cli_print_warnings(cli, res->warnings);
-	print_result(cli, dc, res, savefile);
+	print_result(cli, dc, &r, res, savefile);
 	return ODJ_EXIT_OK;
 }

@@ -88,6 +88,8 @@ struct odj_batch_result {
 	const char *unattend_path;
 	/* the provisioning's warnings (odj_provision_result), or NULL */
 	const char **warnings;
+	/* rodc=: the RODCs that may cache its password, or NULL */
+	const char **rodcs;
 };
 
 /** How to run a batch. */

@@ -186,10 +186,22 @@ struct odj_request_result {
 	const char *sssd_conf;
 	const char *krb5_conf;
 	const char *first_contact_unit;
+	/*
+	 * The blob's site (JOIN_PROVIDER2) stored for Samba's DC locator
+	 * (winbindd, net): the gencache.tdb written, or NULL
+	 */
+	const char *site_cache;
 };
 
 /**
  * @brief Make this machine a member of the blob's domain, offline.
+ *
+ * A site the blob names (JOIN_PROVIDER2: djoin /PSITE, /DSITE) goes,
+ * once the join is committed, into Samba's sitename cache (gencache.tdb
+ * of the lock directory), where a CLDAP reply would put it: Samba's DC
+ * locator then asks the site's DNS records first, which is how a branch
+ * machine finds its RODC with the WAN down.  A failure there is a
+ * warning, not a failed join.
  *
  * Writes, all or nothing: Samba's join records into secrets.tdb in one
  * transaction (SECRETS/MACHINE_DOMAIN_INFO/<DOMAIN> and the legacy keys

@@ -394,6 +394,7 @@ struct odj_join {
 	const char *dc_address;		/* without the leading "\\" */
 	const char *site;		/* JOIN_PROVIDER2's or client site */
 	bool site_persistent;		/* OP_JP2_FLAG_PERSISTENTSITE */
+	bool site_given;		/* JOIN_PROVIDER2's (psite=, dsite=) */
 	uint32_t rid;			/* 0: no JOIN_PROVIDER3/4 */
 	struct ODJ_SID *machine_sid;	/* NULL: no JOIN_PROVIDER3/4 */
 	bool have_object_guid;

@@ -19,6 +19,7 @@ struct loadparm_context;
 struct cli_credentials;
 struct odj_dc;
 struct odj_extensions;
+struct odj_rodc_policy;		/* odj/rodc.h */
 
 /**
  * @defgroup odj_dc The domain controller a provisioning talks to
@@ -109,6 +110,13 @@ struct odj_provision_request {
 	 */
 	const struct odj_extensions *extensions;
 	/*
+	 * rodc=: once the account exists (before a reused one's password
+	 * is reset), allow its password on these RODCs; an account their
+	 * msDS-NeverRevealGroup denies (through its groups too) fails
+	 * with NT_STATUS_ACCESS_DENIED, and a new one is deleted again.
+	 */
+	const struct odj_rodc_policy *rodc;
+	/*
 	 * Where the blob goes before the request completes: @p savefile
 	 * (odj_file_save(): 0600, atomic, an existing file only with
 	 * @p overwrite), else @p deliver (e.g. to print it).  If that
@@ -148,6 +156,11 @@ struct odj_provision_result {
 	 * the one asked for): one line each, NULL-terminated, or NULL.
 	 */
 	const char **warnings;
+	/*
+	 * rodc=: the RODCs (dNSHostName) that may cache its password now,
+	 * where it must be pre-populated; NULL-terminated, or NULL
+	 */
+	const char **rodcs;
 };
 
 /**

@@ -294,6 +294,19 @@ NTSTATUS odj_policy_apply(TALLOC_CTX *mem_ctx,
 			  char **why);
 
 /*
+ * sitename.c: the blob's site into Samba's sitename cache (gencache.tdb
+ * in @p dir, smb.conf's lock directory: AD_SITENAME/DOMAIN/<REALM> and
+ * /<DOMAIN>), as sitename_store() writes it; @p path: the file written.
+ */
+NTSTATUS odj_sitename_store(TALLOC_CTX *mem_ctx,
+			    const char *dir,
+			    const char *realm,
+			    const char *netbios_domain,
+			    const char *site,
+			    char **path,
+			    char **why);
+
+/*
  * journal.c: the files of a join change with secrets.tdb, or not at all,
  * across a kill too.  Lock (one join or recovery at a time), recover what
  * an earlier run left, add the staged set and the secrets.tdb record

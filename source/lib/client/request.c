@@ -733,6 +733,44 @@ static NTSTATUS request_setup(struct request_state *st, TALLOC_CTX *ctx)
 	return status;
 }
 
+/* After the commit: the blob's site for Samba's DC locator (sitename.c) */
+static void store_site(struct request_state *st, TALLOC_CTX *ctx)
+{
+	char *path = NULL, *why = NULL, *w = NULL;
+	const char *dir = NULL;
+	NTSTATUS status;
+
+	/* SSSD takes the site from sssd.conf's ad_site (sssd.c) */
+	if (!st->j->site_given || !samba_side(st)) {
+		return;
+	}
+	/* the image's lock directory, under root= */
+	dir = odj_root_path(ctx, st->root,
+			    odj_lp_get(ctx, st->lp_ctx, "lock directory"));
+	if (dir == NULL) {
+		status = map_nt_error_from_unix_common(errno);
+		why = talloc_asprintf(ctx, "the lock directory: %s",
+				      strerror(errno));
+	} else {
+		status = odj_sitename_store(st->res, dir, st->j->dns_domain,
+					    st->j->netbios_domain,
+					    st->j->site, &path, &why);
+	}
+	if (NT_STATUS_IS_OK(status)) {
+		st->res->site_cache = path;
+		return;
+	}
+	w = talloc_asprintf(ctx, "the site %s was not stored for Samba's DC "
+			    "locator (%s): with no DC of the domain in reach, "
+			    "winbindd finds the site's DCs only if smb.conf "
+			    "names them (password server)", st->j->site,
+			    why != NULL ? why : nt_errstr(status));
+	if (w != NULL) {
+		/* without memory for it, the join stands all the same */
+		(void)odj_str_list_add(st->res, &st->res->warnings, w);
+	}
+}
+
 NTSTATUS odj_request(TALLOC_CTX *mem_ctx,
 		     struct loadparm_context *lp_ctx,
 		     const struct odj_request *r,
@@ -778,6 +816,7 @@ NTSTATUS odj_request(TALLOC_CTX *mem_ctx,
 		st.res->keytab = talloc_strdup(st.res, st.kt.sssd != NULL ?
 					       st.kt.sssd : st.kt.samba);
 		odj_extensions_update_ca(st.root, r, st.res);
+		store_site(&st, tmp_ctx);
 	}
 	odj_why_move(mem_ctx, why);
 	if (!NT_STATUS_IS_OK(status)) {

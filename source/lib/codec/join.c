@@ -283,6 +283,7 @@ static NTSTATUS use_provider_parts(TALLOC_CTX *mem_ctx,
 		}
 		if (!empty(jp2->lpSiteName)) {
 			j->site = jp2->lpSiteName;
+			j->site_given = true;
 			j->site_persistent = jp2->dwFlags &
 				OP_JP2_FLAG_PERSISTENTSITE;
 		}

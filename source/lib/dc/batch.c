@@ -35,6 +35,7 @@ struct batch_machine_state {
 	char *blob_path;
 	char *unattend_path;		/* NULL: no answer file */
 	char *blob_sid;			/* resume: what the blob says */
+	struct ldb_message *account;	/* resume: the account found */
 	DATA_BLOB ndr;			/* the blob, wiped when freed */
 };
 
@@ -42,6 +43,7 @@ static void machine_provision(struct tevent_req *req);
 static void machine_resume(struct tevent_req *req);
 static void machine_searched(struct tevent_req *subreq);
 static void machine_provisioned(struct tevent_req *subreq);
+static void machine_skip_allowed(struct tevent_req *subreq);
 
 /* Record a failure; the request itself succeeds (the batch goes on). */
 static void machine_fail(struct tevent_req *req, NTSTATUS status,
@@ -373,7 +375,41 @@ static void machine_searched(struct tevent_req *subreq)
 			     sid != NULL ? sid : "(none)", state->blob_sid);
 		return;
 	}
-	machine_skip(req, lres->msgs[0], sid);
+	if (state->r.rodc == NULL) {
+		machine_skip(req, lres->msgs[0], sid);
+		return;
+	}
+	/* rodc=: resumed or not, the account is allowed there */
+	state->account = talloc_steal(state, lres->msgs[0]);
+	state->blob_sid = talloc_steal(state, sid);
+	subreq = odj_rodc_allow_send(state, state->ev, state->dc,
+				     state->r.rodc, state->account->dn,
+				     state->r.jp2.site);
+	if (tevent_req_nomem(subreq, req)) {
+		return;
+	}
+	tevent_req_set_callback(subreq, machine_skip_allowed, req);
+}
+
+static void machine_skip_allowed(struct tevent_req *subreq)
+{
+	struct tevent_req *req = tevent_req_callback_data(
+		subreq, struct tevent_req);
+	struct batch_machine_state *state = tevent_req_data(
+		req, struct batch_machine_state);
+	char *why = NULL;
+	NTSTATUS status;
+
+	status = odj_rodc_allow_recv(subreq, state->res_ctx,
+				     &state->res->rodcs, &state->res->warnings,
+				     &why);
+	TALLOC_FREE(subreq);
+	if (!NT_STATUS_IS_OK(status)) {
+		machine_fail(req, status, "account and blob exist, but: %s",
+			     why != NULL ? why : nt_errstr(status));
+		return;
+	}
+	machine_skip(req, state->account, state->blob_sid);
 }
 
 static void machine_provisioned(struct tevent_req *subreq)
@@ -397,6 +433,7 @@ static void machine_provisioned(struct tevent_req *subreq)
 	}
 	res->status = pr->created ? ODJ_BATCH_CREATED : ODJ_BATCH_REUSED;
 	res->account_dn = talloc_strdup(state->res_ctx, pr->account_dn);
+	res->rodcs = talloc_move(state->res_ctx, &pr->rodcs);
 	for (i = 0; pr->warnings != NULL && pr->warnings[i] != NULL; i++) {
 		if (!odj_str_list_add(state->res_ctx, &res->warnings,
 				      pr->warnings[i])) {

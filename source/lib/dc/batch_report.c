@@ -61,14 +61,14 @@ static void set(json_t *obj, const char *key, json_t *value)
 	json_object_set_new(obj, key, value != NULL ? value : json_null());
 }
 
-static json_t *warnings_json(const char * const *warnings)
+/* a NULL-terminated list of strings (warnings, RODCs) as an array */
+static json_t *strings_json(const char * const *list)
 {
 	json_t *a = json_array();
 	size_t i;
 
-	for (i = 0; a != NULL && warnings != NULL && warnings[i] != NULL;
-	     i++) {
-		if (json_array_append_new(a, json_string(warnings[i])) != 0) {
+	for (i = 0; a != NULL && list != NULL && list[i] != NULL; i++) {
+		if (json_array_append_new(a, json_string(list[i])) != 0) {
 			json_decref(a);
 			return NULL;
 		}
@@ -97,7 +97,9 @@ static json_t *machine_json(const struct odj_batch_result *r)
 	set(m, "error", failed ? json_string(nt_errstr(r->error)) :
 	    json_null());
 	set(m, "message", jstr(r->message));
-	set(m, "warnings", warnings_json(r->warnings));
+	set(m, "warnings", strings_json(r->warnings));
+	set(m, "rodcs", r->rodcs != NULL ? strings_json(r->rodcs) :
+	    json_null());
 	return m;
 }
 

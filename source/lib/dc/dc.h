@@ -11,6 +11,7 @@
 #include "odj/batch.h"
 #include "odj/extensions.h"
 #include "odj/lifecycle.h"
+#include "odj/rodc.h"
 
 #include <ldb.h>
 #include <tevent.h>
@@ -165,6 +166,28 @@ NTSTATUS odj_reuse_check_recv(struct tevent_req *req,
 			      struct odj_reuse_verdict **verdict);
 
 /*
+ * rodc.c: allow an account's password on the RODCs of a policy
+ * (odj_rodc_policy_prepare()): refused (NT_STATUS_ACCESS_DENIED) if an
+ * RODC's msDS-NeverRevealGroup holds the account or a group it is in
+ * (tokenGroups, as the DC decides), else the account goes into each
+ * RODC's msDS-RevealOnDemandGroup, or into the policy's group.  @p site
+ * (the blob's, or NULL) only adds a warning when an RODC is elsewhere.
+ * The result: the RODCs' names, and warnings added to @p warnings;
+ * NULL-terminated lists.
+ */
+struct tevent_req *odj_rodc_allow_send(TALLOC_CTX *mem_ctx,
+				       struct tevent_context *ev,
+				       struct odj_dc *dc,
+				       const struct odj_rodc_policy *policy,
+				       struct ldb_dn *account,
+				       const char *site);
+NTSTATUS odj_rodc_allow_recv(struct tevent_req *req,
+			     TALLOC_CTX *mem_ctx,
+			     const char ***rodcs,
+			     const char ***warnings,
+			     char **why);
+
+/*
  * certs.c and gpo.c: what the extensions read from the directory.
  */
 
@@ -283,5 +306,27 @@ struct ldb_val;
 char *odj_machine_password_new(TALLOC_CTX *mem_ctx);
 bool odj_unicode_pwd(TALLOC_CTX *mem_ctx, const char *password,
 		     struct ldb_val *val);
+
+/*
+ * account.c: a computer account as LDAP sees it.  The add message of a
+ * new one (objectClass computer, workstation trust, dNSHostName, HOST/
+ * and RestrictedKrbHost/ SPNs, AES and RC4 enctypes, the password), the
+ * password reset of a reused one; whether an entry is a workstation
+ * account, and its SID, RID and objectGUID (false if any is missing).
+ */
+struct ldb_message *odj_account_add_msg(TALLOC_CTX *mem_ctx,
+					struct ldb_dn *dn,
+					const char *machine,
+					const char *dns_host,
+					const char *sam,
+					const char *password);
+struct ldb_message *odj_account_password_msg(TALLOC_CTX *mem_ctx,
+					     struct ldb_dn *dn,
+					     const char *password);
+bool odj_account_is_workstation(const struct ldb_message *msg);
+bool odj_account_identity(TALLOC_CTX *mem_ctx,
+			  const struct ldb_message *msg,
+			  struct ODJ_SID **sid, uint32_t *rid,
+			  struct GUID *guid);
 
 #endif /* _ODJ_DC_PRIVATE_H_ */

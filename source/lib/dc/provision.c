@@ -19,12 +19,8 @@
 #include <tevent.h>
 #include <util/tevent_ntstatus.h>
 
-/* [MS-SAMR] 2.2.1.12: UF_WORKSTATION_TRUST_ACCOUNT */
-#define UF_WORKSTATION_TRUST_ACCOUNT 0x00001000
 /* [MS-DTYP] 2.4.2.4: DOMAIN_GROUP_RID_ADMINS */
 #define DOMAIN_RID_ADMINS 512
-/* RC4-HMAC | AES128 | AES256, what a joined Windows client sets */
-#define MACHINE_ENCTYPES "28"
 
 /* what the conflict search reads: what reuse needs to decide */
 static const char * const account_attrs[] = {
@@ -60,6 +56,9 @@ static void provision_set_password(struct tevent_req *req);
 static void provision_password_set(struct tevent_req *subreq);
 static void provision_read_back(struct tevent_req *subreq);
 static void provision_rolled_back(struct tevent_req *subreq);
+static void provision_rodc(struct tevent_req *req);
+static void provision_rodc_done(struct tevent_req *subreq);
+static void provision_account_next(struct tevent_req *req);
 static void provision_compose(struct tevent_req *req);
 static void provision_deliver(struct tevent_req *req);
 
@@ -232,40 +231,11 @@ static void provision_add(struct tevent_req *req)
 		req, struct odj_provision_state);
 	struct tevent_req *subreq = NULL;
 	struct ldb_message *msg = NULL;
-	struct ldb_val pwd;
-	char *spn[4];
-	int ret = LDB_SUCCESS;
-	int i;
 
-	msg = ldb_msg_new(state);
+	msg = odj_account_add_msg(state, state->dn, state->machine,
+				  state->dns_host, state->sam,
+				  state->password);
 	if (tevent_req_nomem(msg, req)) {
-		return;
-	}
-	msg->dn = state->dn;
-	spn[0] = talloc_asprintf(msg, "HOST/%s", state->machine);
-	spn[1] = talloc_asprintf(msg, "HOST/%s", state->dns_host);
-	spn[2] = talloc_asprintf(msg, "RestrictedKrbHost/%s", state->machine);
-	spn[3] = talloc_asprintf(msg, "RestrictedKrbHost/%s",
-				 state->dns_host);
-	if (!odj_unicode_pwd(msg, state->password, &pwd)) {
-		tevent_req_oom(req);
-		return;
-	}
-	ret |= ldb_msg_add_string(msg, "objectClass", "computer");
-	ret |= ldb_msg_add_string(msg, "sAMAccountName", state->sam);
-	ret |= ldb_msg_add_fmt(msg, "userAccountControl", "%u",
-			       UF_WORKSTATION_TRUST_ACCOUNT);
-	ret |= ldb_msg_add_string(msg, "dNSHostName", state->dns_host);
-	for (i = 0; i < 4; i++) {
-		ret |= spn[i] == NULL ? LDB_ERR_OPERATIONS_ERROR :
-			ldb_msg_add_string(msg, "servicePrincipalName",
-					   spn[i]);
-	}
-	ret |= ldb_msg_add_string(msg, "msDS-SupportedEncryptionTypes",
-				  MACHINE_ENCTYPES);
-	ret |= ldb_msg_add_value(msg, "unicodePwd", &pwd, NULL);
-	if (ret != LDB_SUCCESS) {
-		tevent_req_oom(req);
 		return;
 	}
 	subreq = odj_ldb_add_send(state, state->ev, state->ldb, msg);
@@ -282,24 +252,9 @@ static void provision_set_password(struct tevent_req *req)
 		req, struct odj_provision_state);
 	struct tevent_req *subreq = NULL;
 	struct ldb_message *msg = NULL;
-	struct ldb_val pwd;
-	int ret;
 
-	msg = ldb_msg_new(state);
+	msg = odj_account_password_msg(state, state->dn, state->password);
 	if (tevent_req_nomem(msg, req)) {
-		return;
-	}
-	msg->dn = state->dn;
-	if (!odj_unicode_pwd(msg, state->password, &pwd)) {
-		tevent_req_oom(req);
-		return;
-	}
-	ret = ldb_msg_add_value(msg, "unicodePwd", &pwd, NULL);
-	if (ret == LDB_SUCCESS) {
-		msg->elements[0].flags = LDB_FLAG_MOD_REPLACE;
-	}
-	if (ret != LDB_SUCCESS) {
-		tevent_req_oom(req);
 		return;
 	}
 	subreq = odj_ldb_modify_send(state, state->ev, state->ldb, msg);
@@ -309,45 +264,14 @@ static void provision_set_password(struct tevent_req *req)
 	tevent_req_set_callback(subreq, provision_password_set, req);
 }
 
-static bool is_computer(const struct ldb_message *msg)
-{
-	struct ldb_message_element *oc = NULL;
-	unsigned int i;
-	unsigned int uac;
-
-	oc = ldb_msg_find_element(msg, "objectClass");
-	uac = ldb_msg_find_attr_as_uint(msg, "userAccountControl", 0);
-	for (i = 0; oc != NULL && i < oc->num_values; i++) {
-		if (strcasecmp((const char *)oc->values[i].data,
-			       "computer") == 0) {
-			return (uac & UF_WORKSTATION_TRUST_ACCOUNT) != 0;
-		}
-	}
-	return false;
-}
-
 /* objectSid and objectGUID of the account into the result */
 static bool take_identity(struct odj_provision_state *state,
 			  const struct ldb_message *msg)
 {
 	struct odj_provision_result *res = state->result;
-	const struct ldb_val *sid = ldb_msg_find_ldb_val(msg, "objectSid");
-	const struct ldb_val *guid = ldb_msg_find_ldb_val(msg, "objectGUID");
-	DATA_BLOB g;
 
-	res->machine_sid = talloc_zero(res, struct ODJ_SID);
-	if (res->machine_sid == NULL || sid == NULL || guid == NULL) {
-		return false;
-	}
-	if (!odj_sid_from_blob(res->machine_sid, sid->data, sid->length,
-			       res->machine_sid) ||
-	    res->machine_sid->SubAuthorityCount == 0) {
-		return false;
-	}
-	res->rid = res->machine_sid->SubAuthority[
-		res->machine_sid->SubAuthorityCount - 1];
-	g = data_blob_const(guid->data, guid->length);
-	return NT_STATUS_IS_OK(GUID_from_data_blob(&g, &res->object_guid));
+	return odj_account_identity(res, msg, &res->machine_sid, &res->rid,
+				    &res->object_guid);
 }
 
 /* Add a line to the result's warnings. */
@@ -437,7 +361,7 @@ static void provision_searched(struct tevent_req *subreq)
 			       state->sam, ldb_dn_get_linearized(state->dn));
 		return;
 	}
-	if (!is_computer(res->msgs[0])) {
+	if (!odj_account_is_workstation(res->msgs[0])) {
 		provision_fail(req, NT_STATUS_USER_EXISTS,
 			       "%s (%s) exists but is not a workstation "
 			       "account; refusing to reuse it", state->sam,
@@ -496,11 +420,7 @@ static void provision_reuse_checked(struct tevent_req *subreq)
 		tevent_req_oom(req);
 		return;
 	}
-	if (state->r->owner_domain_admins) {
-		provision_set_owner(req);
-		return;
-	}
-	provision_set_password(req);
+	provision_rodc(req);
 }
 
 static void provision_added(struct tevent_req *subreq)
@@ -642,11 +562,71 @@ static void provision_read_back(struct tevent_req *subreq)
 		provision_rollback(req, status);
 		return;
 	}
-	if (state->r->owner_domain_admins) {
-		provision_set_owner(req);
+	provision_rodc(req);
+}
+
+/*
+ * rodc=: the account exists, new or reused (not yet reset): allow its
+ * password on the RODCs (rodc.c), or refuse it there.  Then the owner,
+ * the password of a reused account, the blob of a new one.
+ */
+static void provision_rodc(struct tevent_req *req)
+{
+	struct odj_provision_state *state = tevent_req_data(
+		req, struct odj_provision_state);
+	struct tevent_req *subreq = NULL;
+
+	if (state->r->rodc == NULL) {
+		provision_account_next(req);
 		return;
 	}
-	provision_compose(req);
+	subreq = odj_rodc_allow_send(state, state->ev, state->dc,
+				     state->r->rodc, state->dn,
+				     state->r->jp2.site);
+	if (tevent_req_nomem(subreq, req)) {
+		return;
+	}
+	tevent_req_set_callback(subreq, provision_rodc_done, req);
+}
+
+static void provision_rodc_done(struct tevent_req *subreq)
+{
+	struct tevent_req *req = tevent_req_callback_data(
+		subreq, struct tevent_req);
+	struct odj_provision_state *state = tevent_req_data(
+		req, struct odj_provision_state);
+	struct odj_provision_result *res = state->result;
+	NTSTATUS status;
+
+	status = odj_rodc_allow_recv(subreq, res, &res->rodcs,
+				     &res->warnings, &state->why);
+	TALLOC_FREE(subreq);
+	if (!NT_STATUS_IS_OK(status) && res->created) {
+		provision_rollback(req, status);
+		return;
+	}
+	if (!NT_STATUS_IS_OK(status)) {
+		state->why = talloc_asprintf_append(state->why, "; the "
+						    "account was not changed");
+		tevent_req_nterror(req, status);
+		return;
+	}
+	provision_account_next(req);
+}
+
+/* The account is there: its owner, then a reused one's password */
+static void provision_account_next(struct tevent_req *req)
+{
+	struct odj_provision_state *state = tevent_req_data(
+		req, struct odj_provision_state);
+
+	if (state->r->owner_domain_admins) {
+		provision_set_owner(req);
+	} else if (state->result->created) {
+		provision_compose(req);
+	} else {
+		provision_set_password(req);
+	}
 }
 
 /*
