@@ -125,3 +125,10 @@ odj_scratch() {
 sync_dcs() {
 	"$ODJ_TOP/testsuite/env/dc.sh" replicate "$ODJ_DC_PREFIX" >/dev/null
 }
+
+# pin_shim OUT.so: build the kill tests' time/randomness shim
+# (pin_time.c); the compiler's words in OUT.so.log
+pin_shim() {
+	cc -shared -fPIC -O2 -o "$1" "$ODJ_TOP/testsuite/blackbox/pin_time.c" \
+		-ldl 2>"$1.log"
+}

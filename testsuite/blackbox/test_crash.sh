@@ -90,54 +90,8 @@ for tool in strace tdbtool tdbdump cc unshare sha256sum; do
 done
 
 # --- the shim that pins time and randomness
-cat >"$S/pin.c" <<'EOF'
-#define _GNU_SOURCE
-#include <dlfcn.h>
-#include <stddef.h>
-#include <string.h>
-#include <sys/time.h>
-#include <time.h>
-#define PINNED 1767225600	/* 2026-01-01 00:00:00 UTC */
-time_t time(time_t *t)
-{
-	if (t != NULL) {
-		*t = PINNED;
-	}
-	return PINNED;
-}
-int gettimeofday(struct timeval *tv, void *tz)
-{
-	(void)tz;
-	if (tv != NULL) {
-		tv->tv_sec = PINNED;
-		tv->tv_usec = 0;
-	}
-	return 0;
-}
-int clock_gettime(clockid_t c, struct timespec *ts)
-{
-	static int (*real)(clockid_t, struct timespec *);
-
-	if (c == CLOCK_REALTIME || c == CLOCK_REALTIME_COARSE) {
-		ts->tv_sec = PINNED;
-		ts->tv_nsec = 0;
-		return 0;
-	}
-	if (real == NULL) {
-		real = (int (*)(clockid_t, struct timespec *))
-			dlsym(RTLD_NEXT, "clock_gettime");
-	}
-	return real(c, ts);
-}
-int gnutls_rnd(int level, void *data, size_t len)
-{
-	(void)level;
-	memset(data, 0x5a, len);
-	return 0;
-}
-EOF
-if ! cc -shared -fPIC -O2 -o "$S/pin.so" "$S/pin.c" -ldl 2>"$S/cc.log"; then
-	_fail "crash: build the time/random shim" "$(cat "$S/cc.log")"
+if ! pin_shim "$S/pin.so"; then
+	_fail "crash: build the time/random shim" "$(cat "$S/pin.so.log")"
 	exit $failed
 fi
 PIN="$LD_PRELOAD${LD_PRELOAD:+:}$S/pin.so"

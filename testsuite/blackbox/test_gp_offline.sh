@@ -28,114 +28,23 @@ fi
 . "$(dirname "$0")/common.sh"
 S=$(mktemp -d "${TMPDIR:-/tmp}/odj-gp.XXXXXX")
 chmod 755 "$S"
-
-if [ -z "${ODJ_DC_PREFIX:-}" ]; then
-	_fail "gp offline: ODJ_DC_PREFIX not set (run through testsuite/run)"
-	exit $failed
-fi
-ENVD=$ODJ_TOP/testsuite/env
-. "$ENVD/env.sh" "$ODJ_DC_PREFIX" || exit 1
-
+. "$(dirname "$0")/dc_env.sh"
+. "$(dirname "$0")/gp_env.sh"
 APPLY=$ODJ_TOP/source/gp/odj-gp-apply
-PY=/usr/bin/python3
-ADMIN="$ODJ_ADMIN_USER%$ODJ_ADMIN_PASS"
-CONF=$ODJ_ADMIN_SMBCONF
-DOMDN="DC=odj,DC=test"
-RUN=$$
-H=(-H "ldap://$ODJ_DC_NAME" -U "$ADMIN" --configfile="$CONF")
-. "$(dirname "$0")/extensions_env.sh"
-read -r -a IPS <<<"${ODJ_GP_CLIENT_IPS:-}"
+LISTED=("GPC$RUN")
+trap gp_cleanup EXIT
 
-NAMES=()
-CLIENTS=()
-
-cleanup() {
-	local x
-	for x in "${CLIENTS[@]}"; do
-		"$ENVD/client.sh" stop "$x" >/dev/null 2>&1
-	done
-	for x in "${NAMES[@]}"; do
-		samba-tool computer delete "$x" "${H[@]}" >/dev/null 2>&1 ||
-			echo "could not delete the account $x" >&2
-	done
-	for x in "${GPOS[@]}"; do
-		samba-tool gpo dellink "$DOMDN" "$x" "${H[@]}" >/dev/null 2>&1
-		samba-tool gpo del "$x" "${H[@]}" >/dev/null 2>&1 ||
-			echo "could not delete the GPO $x" >&2
-	done
-	# the DC prefix's client list (nss_wrapper and resolv_wrapper hosts)
-	(
-		flock 9
-		for x in "${NAMES[@]}" "GPC$RUN"; do
-			sed -i "/ ${x^^}\$/d" "$ODJ_DC_PREFIX/env/clients.list"
-		done
-	) 9>>"$ODJ_DC_PREFIX/env/.lock"
-	umount /usr /etc 2>/dev/null
-	[ -n "${ODJ_GP_KEEP:-}" ] && echo "kept $S" >&2 && return
-	rm -rf "$S"
-}
-trap cleanup EXIT
-
-# --- the sandbox: /etc and /usr as overlays, resolv.conf to the DC only
-for d in etc usr; do
-	mkdir -p "$S/sandbox/$d" "$S/sandbox/$d.work"
-	mount -t overlay odj-gp-test -o "lowerdir=/$d,upperdir=$S/sandbox/$d,workdir=$S/sandbox/$d.work" "/$d" ||
-		{ _fail "overlay over /$d"; exit $failed; }
-done
-rm -f /etc/resolv.conf
-printf 'nameserver %s\n' "$ODJ_DC_IP" >/etc/resolv.conf
+gp_sandbox || exit $failed
 cp /etc/motd "$S/motd.orig" 2>/dev/null || : >"$S/motd.orig"
 ls -A /etc/sudoers.d >"$S/sudoers.orig"
 ls -A /etc/cron.daily >"$S/cron.orig"
-HOST_GPO_TDB=$(stat -c %Y.%s /var/cache/samba/gpo.tdb 2>&1)
-
-# The DC's smbd serves SYSVOL as the connecting account's unix id: a
-# machine account cannot list it unless it can traverse the prefix
-# (mktemp -d makes it 0700).
-chmod go+x "$ODJ_DC_PREFIX"
-
-# pol FILE SUDO-RULE: a Registry.pol as an admin would make it for
-# Samba's extensions: a sudo rule, a motd, an smb.conf setting, a daily
-# script, a firewalld zone (not offline) and a Windows-only value
-pol() {
-	$PY - "$@" <<-'EOF'
-	import sys
-	from samba.dcerpc import preg, misc
-	from samba.ndr import ndr_pack
-	U = 'Software\\Policies\\Samba\\Unix Settings'
-	vals = [
-	    (U + '\\Sudo Rights', 'rule1', misc.REG_SZ, sys.argv[2]),
-	    (U + '\\Messages', 'motd', misc.REG_SZ, sys.argv[3] + '\n'),
-	    ('Software\\Policies\\Samba\\smb_conf', 'log level',
-	     misc.REG_SZ, '2'),
-	    (U + '\\Daily Scripts', 'script1', misc.REG_SZ, 'echo odj-daily'),
-	    (U + '\\Firewalld\\Zones', 'zone1', misc.REG_SZ, 'odjzone'),
-	    ('Software\\Policies\\Microsoft\\Windows\\OdjTest', 'x',
-	     misc.REG_DWORD, 1),
-	]
-	f = preg.file()
-	f.header.signature = 'PReg'
-	f.header.version = 1
-	es = []
-	for k, v, t, d in vals:
-	    e = preg.entry()
-	    e.keyname, e.valuename, e.type, e.data = k, v, t, d
-	    es.append(e)
-	f.num_entries = len(es)
-	f.entries = es
-	open(sys.argv[1], 'wb').write(ndr_pack(f))
-	EOF
-}
-
-# jq-less JSON queries: jget FILE PYTHON-EXPRESSION-ON-r
-jget() {
-	$PY -c 'import json,sys; r=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' "$1" "$2"
-}
 
 MOTD="ODJ offline policy $RUN"
 RULE="odjgp$RUN ALL=(ALL) NOPASSWD: /usr/bin/true"
-pol "$S/good.pol" "$RULE" "$MOTD" || { _fail "Registry.pol"; exit $failed; }
-pol "$S/bad.pol" "odjgp$RUN ALL=(ALL NOPASSWD /usr/bin/true" "$MOTD bad"
+gp_pol "$S/good.pol" "$RULE" "$MOTD" daily firewalld windows ||
+	{ _fail "Registry.pol"; exit $failed; }
+gp_pol "$S/bad.pol" "odjgp$RUN ALL=(ALL NOPASSWD /usr/bin/true" "$MOTD bad" \
+	daily firewalld windows
 
 GPO_NAME="ODJ GP offline $RUN"
 gpo_create GUID "$GPO_NAME"
@@ -182,22 +91,6 @@ join_client() {
 		nopolicy -s "$S/clients/$n/etc/smb.conf"
 	testit "the POLICY part as JSON ($n)" policy_json "$S/$n.odj" \
 		"$S/$n.policy.json"
-}
-
-# samba-gpupdate as the client machine would run it (machine account
-# from secrets.tdb; Kerberos through the prefix's krb5.conf).  No
-# NSS_WRAPPER_HOSTNAME: the smb.conf extension rewrites smb.conf without
-# the parameters equal to their defaults, netbios name included when it
-# is the host name's.
-gpupdate() {
-	local cp=$1
-	shift
-	KRB5CCNAME=FILE:$cp/krb5cc /usr/sbin/samba-gpupdate \
-		-s "$cp/etc/smb.conf" "$@" >"$S/gpupdate.out" 2>&1
-}
-
-gp_files() {
-	ls -A /etc/sudoers.d | grep -c '^gp_'
 }
 
 A=$(printf 'gpa%s' "$RUN" | cut -c1-15)

@@ -45,44 +45,10 @@ S=$ODJ_SCRATCH
 chmod 755 "$S"
 
 . "$(dirname "$0")/dc_env.sh"
-
-PY=/usr/bin/python3
-CONF=$ODJ_ADMIN_SMBCONF
-RUN=$$
-H=(-H "ldap://$ODJ_DC_NAME" -U "$ADMIN" --configfile="$CONF")
-. "$(dirname "$0")/extensions_env.sh"
-read -r -a IPS <<<"${ODJ_GP_CLIENT_IPS:-}"
+. "$(dirname "$0")/gp_env.sh"
 KILLS=${ODJ_GP_KILLS:-24}
 JSON_CHECK="$PY $ODJ_TOP/testsuite/blackbox/json_check.py"
-
-NAMES=()
-CLIENTS=()
-
-cleanup() {
-	local x
-	for x in "${CLIENTS[@]}"; do
-		"$ENVD/client.sh" stop "$x" >/dev/null 2>&1
-	done
-	for x in "${NAMES[@]}"; do
-		samba-tool computer delete "$x" "${H[@]}" >/dev/null 2>&1 ||
-			echo "could not delete the account $x" >&2
-	done
-	for x in "${GPOS[@]}"; do
-		samba-tool gpo dellink "$DOMDN" "$x" "${H[@]}" >/dev/null 2>&1
-		samba-tool gpo del "$x" "${H[@]}" >/dev/null 2>&1 ||
-			echo "could not delete the GPO $x" >&2
-	done
-	(
-		flock 9
-		for x in "${NAMES[@]}"; do
-			sed -i "/ ${x^^}\$/d" "$ODJ_DC_PREFIX/env/clients.list"
-		done
-	) 9>>"$ODJ_DC_PREFIX/env/.lock"
-	umount /usr /etc 2>/dev/null
-	[ -n "${ODJ_GP_KEEP:-}" ] && echo "kept $S" >&2 && return
-	rm -rf "$S"
-}
-trap cleanup EXIT
+trap gp_cleanup EXIT
 
 for tool in visudo strace tdbdump samba-gpupdate; do
 	if ! command -v $tool >/dev/null; then
@@ -91,52 +57,11 @@ for tool in visudo strace tdbdump samba-gpupdate; do
 	fi
 done
 
-# --- the sandbox: /etc and /usr as overlays, resolv.conf to the DC only
-for d in etc usr; do
-	mkdir -p "$S/sandbox/$d" "$S/sandbox/$d.work"
-	mount -t overlay odj-gp-test -o "lowerdir=/$d,upperdir=$S/sandbox/$d,workdir=$S/sandbox/$d.work" "/$d" ||
-		{ _fail "overlay over /$d"; exit $failed; }
-done
-rm -f /etc/resolv.conf
-printf 'nameserver %s\n' "$ODJ_DC_IP" >/etc/resolv.conf
+# --- the sandbox
+gp_sandbox || exit $failed
 printf 'motd before the join %s\n' "$RUN" >/etc/motd
 cp /etc/motd "$S/motd.orig"
 mkdir -p /etc/sudoers.d
-HOST_GPO_TDB=$(stat -c %Y.%s /var/cache/samba/gpo.tdb 2>&1)
-# the DC's smbd serves SYSVOL as the machine account (trap in
-# docs/odj-gp-apply.md): the prefix must be traversable
-chmod go+x "$ODJ_DC_PREFIX"
-
-# pol FILE SUDO-RULE MOTD [firewalld]: a Registry.pol as an admin makes
-# it for Samba's extensions
-pol() {
-	$PY - "$@" <<-'EOF'
-	import sys
-	from samba.dcerpc import preg, misc
-	from samba.ndr import ndr_pack
-	U = 'Software\\Policies\\Samba\\Unix Settings'
-	vals = [
-	    (U + '\\Sudo Rights', 'rule1', misc.REG_SZ, sys.argv[2]),
-	    (U + '\\Messages', 'motd', misc.REG_SZ, sys.argv[3] + '\n'),
-	    ('Software\\Policies\\Samba\\smb_conf', 'log level',
-	     misc.REG_SZ, '2'),
-	]
-	if len(sys.argv) > 4:
-	    vals.append((U + '\\Firewalld\\Zones', 'zone1', misc.REG_SZ,
-	                 'odjzone'))
-	f = preg.file()
-	f.header.signature = 'PReg'
-	f.header.version = 1
-	es = []
-	for k, v, t, d in vals:
-	    e = preg.entry()
-	    e.keyname, e.valuename, e.type, e.data = k, v, t, d
-	    es.append(e)
-	f.num_entries = len(es)
-	f.entries = es
-	open(sys.argv[1], 'wb').write(ndr_pack(f))
-	EOF
-}
 
 # essential SRC DST: the blob with its POLICY part flagged ESSENTIAL
 # (test_extensions_client.sh's patch)
@@ -153,10 +78,6 @@ essential() {
 	out = base64.b64encode(bytes(ndr)).decode()
 	open(sys.argv[2], 'wb').write(b'\xff\xfe' + (out + '\0').encode('utf-16-le'))
 	EOF
-}
-
-gp_files() {
-	ls -A /etc/sudoers.d | grep -c '^gp_'
 }
 
 # stray: temporary files, journals or stages a join left
@@ -177,20 +98,11 @@ provision() {
 		-s "$CONF" -U "$ADMIN" "$@"
 }
 
-# samba-gpupdate as the client machine runs it (machine account from
-# secrets.tdb, Kerberos through the prefix's krb5.conf)
-gpupdate() {
-	local cp=$1
-	shift
-	KRB5CCNAME=FILE:$cp/krb5cc /usr/sbin/samba-gpupdate \
-		-s "$cp/etc/smb.conf" "$@" >"$S/gpupdate.out" 2>&1
-}
-
 MOTD="ODJ requestodj policy $RUN"
 RULE="odjrq$RUN ALL=(ALL) NOPASSWD: /usr/bin/true"
 BAD_RULE="odjrq$RUN ALL=(ALL NOPASSWD /usr/bin/true"
-pol "$S/good.pol" "$RULE" "$MOTD" || { _fail "Registry.pol"; exit $failed; }
-pol "$S/bad.pol" "$BAD_RULE" "$MOTD bad" firewalld
+gp_pol "$S/good.pol" "$RULE" "$MOTD" || { _fail "Registry.pol"; exit $failed; }
+gp_pol "$S/bad.pol" "$BAD_RULE" "$MOTD bad" firewalld
 
 GPO_NAME="ODJ GP requestodj $RUN"
 gpo_create GUID "$GPO_NAME"
@@ -220,9 +132,6 @@ printf '%s\n' "$out" >"$S/a.json"
 check "requestodj with the GPO: exit 0 ($((SECONDS - t0)) s)" '[ $rc = 0 ]'
 testit "--json valid against the schema" \
 	sh -c "$JSON_CHECK -c requestodj -o true <'$S/a.json'"
-jget() {
-	$PY -c 'import json,sys; r=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' "$1" "$2"
-}
 check "--json: the GPO, 3 settings applied" \
 	'[ "$(jget "$S/a.json" "[(g[\"guid\"], g[\"applied\"], g[\"skipped\"]) for g in r[\"group_policy\"][\"gpos\"]]")" = "[('"'"'$GUID'"'"', 3, 0)]" ]'
 SUDO_A=$(ls /etc/sudoers.d/gp_* 2>/dev/null)
@@ -347,54 +256,8 @@ check "image root: nothing outside it" \
 # namespace; then one "odj recover"; the image must be the old or the new
 # one.  Time and randomness pinned as in test_crash.sh; the sudoers
 # file's name (Python's random) is normalised.
-cat >"$S/pin.c" <<'EOF'
-#define _GNU_SOURCE
-#include <dlfcn.h>
-#include <stddef.h>
-#include <string.h>
-#include <sys/time.h>
-#include <time.h>
-#define PINNED 1767225600
-time_t time(time_t *t)
-{
-	if (t != NULL) {
-		*t = PINNED;
-	}
-	return PINNED;
-}
-int gettimeofday(struct timeval *tv, void *tz)
-{
-	(void)tz;
-	if (tv != NULL) {
-		tv->tv_sec = PINNED;
-		tv->tv_usec = 0;
-	}
-	return 0;
-}
-int clock_gettime(clockid_t c, struct timespec *ts)
-{
-	static int (*real)(clockid_t, struct timespec *);
-
-	if (c == CLOCK_REALTIME || c == CLOCK_REALTIME_COARSE) {
-		ts->tv_sec = PINNED;
-		ts->tv_nsec = 0;
-		return 0;
-	}
-	if (real == NULL) {
-		real = (int (*)(clockid_t, struct timespec *))
-			dlsym(RTLD_NEXT, "clock_gettime");
-	}
-	return real(c, ts);
-}
-int gnutls_rnd(int level, void *data, size_t len)
-{
-	(void)level;
-	memset(data, 0x5a, len);
-	return 0;
-}
-EOF
-cc -shared -fPIC -O2 -o "$S/pin.so" "$S/pin.c" -ldl 2>"$S/cc.log" ||
-	{ _fail "the time/random shim" "$(cat "$S/cc.log")"; exit $failed; }
+pin_shim "$S/pin.so" ||
+	{ _fail "the time/random shim" "$(cat "$S/pin.so.log")"; exit $failed; }
 PIN="$LD_PRELOAD${LD_PRELOAD:+:}$S/pin.so"
 # LeakSanitizer cannot work under ptrace
 if [ -n "${ASAN_OPTIONS:-}" ]; then

@@ -205,6 +205,27 @@ NTSTATUS odj_staged_set_adopt(struct odj_staged_set *set,
 	return NT_STATUS_OK;
 }
 
+/*
+ * The end of staging one file of @p set: closed (synced) and adopted if
+ * all went well so far, dropped with @p why kept on the set if not.
+ */
+static NTSTATUS close_and_adopt(struct odj_staged_set *set,
+				struct odj_staged_file *s, NTSTATUS status,
+				char **why)
+{
+	if (NT_STATUS_IS_OK(status)) {
+		status = odj_staged_close(s, why);
+	}
+	if (NT_STATUS_IS_OK(status)) {
+		status = odj_staged_set_adopt(set, s);
+	}
+	if (!NT_STATUS_IS_OK(status)) {
+		odj_why_move(set, why);
+		TALLOC_FREE(s);
+	}
+	return status;
+}
+
 NTSTATUS odj_staged_set_text(struct odj_staged_set *set, const char *path,
 			     mode_t mode, const char *text, char **why)
 {
@@ -218,17 +239,7 @@ NTSTATUS odj_staged_set_text(struct odj_staged_set *set, const char *path,
 	if (NT_STATUS_IS_OK(status)) {
 		status = odj_staged_write_text(s, text, why);
 	}
-	if (NT_STATUS_IS_OK(status)) {
-		status = odj_staged_close(s, why);
-	}
-	if (NT_STATUS_IS_OK(status)) {
-		status = odj_staged_set_adopt(set, s);
-	}
-	if (!NT_STATUS_IS_OK(status)) {
-		odj_why_move(set, why);
-		TALLOC_FREE(s);
-	}
-	return status;
+	return close_and_adopt(set, s, status, why);
 }
 
 bool odj_staged_set_has(const struct odj_staged_set *set, const char *path)
@@ -295,17 +306,7 @@ NTSTATUS odj_staged_set_copy(struct odj_staged_set *set, const char *path,
 			s->tmp, strerror(err));
 		status = map_nt_error_from_unix_common(err);
 	}
-	if (NT_STATUS_IS_OK(status)) {
-		status = odj_staged_close(s, why);
-	}
-	if (NT_STATUS_IS_OK(status)) {
-		status = odj_staged_set_adopt(set, s);
-	}
-	if (!NT_STATUS_IS_OK(status)) {
-		odj_why_move(set, why);
-		TALLOC_FREE(s);
-	}
-	return status;
+	return close_and_adopt(set, s, status, why);
 }
 
 const struct odj_staged_file *odj_staged_set_find(
