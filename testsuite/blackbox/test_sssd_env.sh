@@ -100,7 +100,10 @@ make_root() {
 	chmod 0600 "$root/etc/krb5.keytab"
 	# realmd's configure_sssd_for_domain (realm-sssd-ad.c) and
 	# realm_sssd_config_add_domain; ad_hostname because an image's host
-	# name is not known yet
+	# name is not known yet; ad_site as odj requestodj writes it from a
+	# blob: with rodc1 running (kept for a later script), the DCs may
+	# place this client in its site Branch, and Samba replicates no
+	# SYSVOL to an RODC (the GPO access check would fail there)
 	(
 		umask 077
 		cat >"$root/etc/sssd/sssd.conf" <<-EOF
@@ -122,6 +125,7 @@ make_root() {
 		ldap_id_mapping = True
 		access_provider = ad
 		ad_hostname = $lc.$DOM
+		ad_site = Default-First-Site-Name
 		EOF
 		for p in "$@"; do
 			printf '%s\n' "$p"
