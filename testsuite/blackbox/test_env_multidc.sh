@@ -297,6 +297,10 @@ testit_expect_failure "AS-REQ for $MT to rodc1 with a wrong password" \
 	kinit_with "$ODJ_RODC_KRB5_CONFIG" "$MT" wrong-password
 testit "$MT cached on rodc1 after that AS-REQ" wait_cached "$MT" \
 	kinit_with "$ODJ_RODC_KRB5_CONFIG" "$MT" wrong-password
+# the RODC's KDC must know the account to forward its AS-REQ: the object
+# replicates on the RODC's schedule, so pull it now (dc1 -> rodc1)
+testit "rodc1 has $MN (dc.sh replicate rodc1 dc1)" \
+	dc_sh replicate "$ODJ_DC_PREFIX" rodc1 dc1
 testit "kinit $MN through rodc1 (forwarded to a writable DC)" \
 	kinit_with "$ODJ_RODC_KRB5_CONFIG" "$MN" "$(pw "$MN")"
 sleep 2
