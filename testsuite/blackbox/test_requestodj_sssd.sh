@@ -84,12 +84,7 @@ timing() {
 	T_PHASE=$SECONDS
 }
 
-# attr NAME ATTRIBUTE: the account's value, from the DC
-attr() {
-	ldbsearch -H "ldap://$ODJ_DC_NAME" --configfile="$ODJ_ADMIN_SMBCONF" \
-		-U "$ADMIN" "(sAMAccountName=$1\$)" "$2" 2>/dev/null |
-		sed -n "s/^$2: //p"
-}
+. "$(dirname "$0")/sssd_client.sh"
 
 # The machines' site is dc1's (psite=, persistent): with an RODC in the
 # environment (site Branch), sssd would find it by its site's SRV records,
@@ -166,11 +161,6 @@ keytab_expect() {
 			printf '%s %s@%s (%s)\n' "$2" "$p" "$REALM" "$e"
 		done
 	done | sort
-}
-
-keytab_kvno() {
-	klist -k "$1" | sed -n "s/^ *\([0-9]*\) $2\\\$@.*/\1/p" | sort -n |
-		tail -n1
 }
 
 # kinit_keytab NAME KEYTAB: a TGT with the keys, and service tickets for
@@ -255,42 +245,6 @@ run_unit_line() {
 	read -ra argv <<<"$line"
 	printf 'running %s\n' "$line"
 	"$SSSD" run "$1" "${argv[@]}"
-}
-
-in_sandbox() {
-	local root=$1
-	shift
-	"$SSSD" run "$root" "$@"
-}
-
-getent_admin() {
-	in_sandbox "$1" getent passwd "administrator@$DOM" |
-		grep -q "^administrator@$DOM:\*:[0-9]*:[0-9]*:Administrator:/home/administrator@$DOM:/bin/bash$"
-}
-
-pam_auth() {
-	printf '%s\n' "$ODJ_ADMIN_PASS" |
-		in_sandbox "$1" sssctl user-checks -a auth -s login \
-		"administrator@$DOM" 2>&1 |
-		grep -q "pam_authenticate for user \[administrator@$DOM\]: Success"
-}
-
-pam_acct() {
-	local out log
-	out=$(in_sandbox "$1" sssctl user-checks -s login \
-		"administrator@$DOM" 2>&1)
-	case $out in *"pam_acct_mgmt: Success"*) return 0 ;; esac
-	# on failure: sssd's GPO lines (gpo_child reads SYSVOL over SMB)
-	log=$("$SSSD" logdir "$1")
-	printf '%s\n' "$out"
-	grep -h -i 'gpo' "$log/sssd_$DOM.log" | grep -v 'dp_.*options' |
-		tail -n 20
-	grep -h '(0x00[1-4]0)' "$log/gpo_child.log" 2>/dev/null | tail -n 10
-	return 1
-}
-
-kvno_is() {
-	[ "$(attr "$1" msDS-KeyVersionNumber)" = "$2" ]
 }
 
 # config_check SSSD.CONF: sssctl's validators; the snippet directory is
